@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 // Byte classes of RFC 9110 / RFC 9112 as lookup tables. Internal to the codec:
@@ -94,6 +95,61 @@ inline int hex_value(char c) {
     return c - 'A' + 10;
   }
   return -1;
+}
+
+// Eight bytes at a time (SWAR): the scanners skip runs of ordinary bytes with
+// one test per word and fall back to the table at the first suspicious byte.
+namespace swar {
+inline constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+inline constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+inline std::uint64_t load(const char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof(x));
+  return x;
+}
+// Any byte below n (n <= 128); exact as a boolean.
+inline bool has_less(std::uint64_t x, std::uint8_t n) {
+  return ((x - kOnes * n) & ~x & kHigh) != 0;
+}
+inline bool has_byte(std::uint64_t x, std::uint8_t b) {
+  const std::uint64_t y = x ^ (kOnes * b);
+  return ((y - kOnes) & ~y & kHigh) != 0;
+}
+// A byte that may end or break a field value: a CTL (HTAB included, so it is
+// looked at by the exact test) or DEL.
+inline bool maybe_not_field_value(std::uint64_t x) {
+  return has_less(x, 0x20) || has_byte(x, 0x7f);
+}
+// A byte that may not belong to a request-target.
+inline bool maybe_not_target(std::uint64_t x) {
+  return (x & kHigh) != 0 || has_less(x, 0x21) || has_byte(x, 0x7f) || has_byte(x, '#');
+}
+}  // namespace swar
+
+// The first byte of [p, end) that is not a field-value byte (or end).
+inline const char* skip_field_value(const char* p, const char* end) {
+  while (end - p >= 8 && !swar::maybe_not_field_value(swar::load(p))) {
+    p += 8;
+  }
+  while (p < end && is_field_value(*p)) {
+    ++p;
+  }
+  return p;
+}
+
+// The first byte of [p, end) that cannot be in a request-target (or end).
+inline const char* skip_target(const char* p, const char* end) {
+  while (end - p >= 8 && !swar::maybe_not_target(swar::load(p))) {
+    p += 8;
+  }
+  while (p < end && is_target(*p)) {
+    ++p;
+  }
+  return p;
+}
+
+inline bool is_field_value_string(std::string_view s) {
+  return skip_field_value(s.data(), s.data() + s.size()) == s.data() + s.size();
 }
 
 inline char to_lower(char c) {

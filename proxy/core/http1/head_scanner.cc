@@ -121,9 +121,7 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
         state_ = State::Target;
         break;
       case State::Target:
-        while (p < end && chars::is_target(*p)) {
-          ++p;
-        }
+        p = chars::skip_target(p, end);
         // The length is checked before the byte that stopped the loop, so a
         // long target is 414 wherever the input was split.
         if (at() - target_start_ > options.max_target_length) {
@@ -176,9 +174,7 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
         break;
       }
       case State::Reason:
-        while (p < end && chars::is_field_value(*p)) {
-          ++p;
-        }
+        p = chars::skip_field_value(p, end);
         if (p == end) {
           break;
         }
@@ -261,9 +257,7 @@ HeadScanner::Status HeadScanner::scan_fields(const char* base, const char* end,
         state_ = State::Value;
         break;
       case State::Value:
-        while (p < end && chars::is_field_value(*p)) {
-          ++p;
-        }
+        p = chars::skip_field_value(p, end);
         if (p == end) {
           break;
         }

@@ -1,6 +1,7 @@
 #include "proxy/core/http1/serializer.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "proxy/core/http1/char_class.h"
 
@@ -9,24 +10,12 @@ namespace ferry::core::http1 {
 namespace {
 
 bool valid_value(std::string_view value) {
-  for (char c : value) {
-    if (!chars::is_field_value(c)) {
-      return false;
-    }
-  }
-  return true;
+  return chars::is_field_value_string(value);
 }
 
 bool valid_target(std::string_view target) {
-  if (target.empty()) {
-    return false;
-  }
-  for (char c : target) {
-    if (!chars::is_target(c)) {
-      return false;
-    }
-  }
-  return true;
+  return !target.empty() && chars::skip_target(target.data(), target.data() + target.size()) ==
+                                target.data() + target.size();
 }
 
 bool is_framing_field(std::string_view name) {
@@ -40,17 +29,34 @@ void append_number(std::string& out, std::uint64_t n, int base) {
   out.append(buf, r.ptr);
 }
 
-// Fields and framing; false on an invalid field.
+// "name: value\r\n" for every field but the framing ones; false (and `out`
+// untouched) on an invalid field. Validates and sizes first, then writes
+// with one resize, so a head costs one pass of checks and one of copies.
 bool append_fields(std::string& out, const http::HeaderMap& headers) {
+  std::size_t size = 0;
   for (const http::HeaderField f : headers) {
     if (!chars::is_token_string(f.name) || !valid_value(f.value)) {
       return false;
     }
+    size += f.name.size() + f.value.size() + 4;
+  }
+  std::size_t at = out.size();
+  out.resize(at + size);
+  char* p = out.data() + at;
+  for (const http::HeaderField f : headers) {
     if (is_framing_field(f.name)) {
       continue;
     }
-    out.append(f.name).append(": ").append(f.value).append("\r\n");
+    std::memcpy(p, f.name.data(), f.name.size());
+    p += f.name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, f.value.data(), f.value.size());
+    p += f.value.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
+  out.resize(static_cast<std::size_t>(p - out.data()));
   return true;
 }
 
