@@ -71,12 +71,23 @@ std::size_t LoadBalancer::nth_eligible(std::span<const std::shared_ptr<Host>> ho
   return 0;  // unreachable while r < the eligible count
 }
 
+std::size_t LoadBalancer::next_cursor(std::size_t n) {
+  // A wrap instead of a division per pick; the modulo only after the set
+  // shrank below the cursor (and for the random start).
+  if (cursor_ >= n) {
+    cursor_ %= n;
+  }
+  const std::size_t index = cursor_;
+  cursor_ = index + 1 == n ? 0 : index + 1;
+  return index;
+}
+
 std::size_t LoadBalancer::pick_round_robin(std::span<const std::shared_ptr<Host>> hosts,
                                            std::span<const Host* const> exclude) {
   const std::size_t n = hosts.size();
-  std::size_t index = cursor_++ % n;
+  std::size_t index = next_cursor(n);
   for (std::size_t step = 0; step < n && excluded(hosts[index].get(), exclude); ++step) {
-    index = cursor_++ % n;
+    index = next_cursor(n);
   }
   return index;
 }

@@ -62,6 +62,7 @@ class LoadBalancer {
   // r-th eligible one.
   std::size_t nth_eligible(std::span<const std::shared_ptr<Host>> hosts,
                            std::span<const Host* const> exclude, std::size_t r) const;
+  std::size_t next_cursor(std::size_t n);
   std::size_t pick_round_robin(std::span<const std::shared_ptr<Host>> hosts,
                                std::span<const Host* const> exclude);
   std::size_t pick_two_choices(std::span<const std::shared_ptr<Host>> hosts,
