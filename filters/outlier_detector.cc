@@ -19,6 +19,17 @@ void reset_consecutive(Host& host) {
 
 OutlierDetector::OutlierDetector(const OutlierDetectionOptions& options) : options_(options) {}
 
+OutlierDetector::~OutlierDetector() {
+  // A Host outlives its cluster's detector (a reload may replace the
+  // detector while the registry keeps the hosts): leave no flag behind that
+  // nobody would ever clear.
+  for (Record& record : records_) {
+    if (record.ejected) {
+      record.host->state.ejected.store(false, kRelaxed);
+    }
+  }
+}
+
 void OutlierDetector::take_baseline(Record& record) {
   const Host::Stats& stats = record.host->stats;
   record.requests_base = stats.requests_total.load(kRelaxed);
@@ -56,8 +67,6 @@ void OutlierDetector::set_hosts(std::span<const std::shared_ptr<Host>> hosts, Ti
       record.host = host;
       record.in_service_since = now;
       take_baseline(record);
-      // A Host object outlives cluster membership; an old ejection does not.
-      host->state.ejected.store(false, kRelaxed);
       next.push_back(std::move(record));
     }
     next_index.emplace(host.get(), next.size() - 1);

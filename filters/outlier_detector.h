@@ -76,18 +76,32 @@ struct OutlierEvent {
 // by one for each full interval it spends in service, so a host that
 // recovered for good is eventually treated as new. At most
 // max_ejection_percent of the hosts are ejected at once (at least one).
+//
+// Hosts shared between clusters: proxy/host_registry.h keys hosts by address,
+// so two clusters listing one endpoint share a Host and its `ejected` flag.
+// The detector never clears a flag it did not set (a host joining keeps
+// whatever another cluster's detector decided; ejected anywhere means out of
+// every routable set), and clears the ones it set when its ejections end,
+// when a host leaves, and when it is destroyed. Each detector keeps its own
+// ejection bookkeeping, so the shared case is coherent but not exact (the
+// first detector to return the host returns it for both); keying hosts per
+// cluster makes it exact.
 class OutlierDetector {
  public:
   explicit OutlierDetector(const OutlierDetectionOptions& options);
+  // Returns every host it ejected to service. Main thread.
+  ~OutlierDetector();
+  OutlierDetector(const OutlierDetector&) = delete;
+  OutlierDetector& operator=(const OutlierDetector&) = delete;
 
   const OutlierDetectionOptions& options() const { return options_; }
 
   // Called when the cluster's host list changes (a discovery snapshot, a
   // reload) and once at start. Keeps the state of hosts that stay; a new
-  // host starts in service with its counters' current values as the
-  // baseline; a host that left is returned to service silently (no event,
-  // not counted) so it comes back clean if it is re-added. The detector
-  // keeps the hosts alive until the next call.
+  // host starts in service (for this detector) with its counters' current
+  // values as the baseline; a host that left is returned to service
+  // silently (no event, not counted) so it comes back clean if it is
+  // re-added. The detector keeps the hosts alive until the next call.
   void set_hosts(std::span<const std::shared_ptr<Host>> hosts, TimePoint now);
 
   // Called when a worker's record_attempt() reported a threshold crossing

@@ -240,6 +240,34 @@ TEST(OutlierDetector, HostLeavingTheClusterIsReturnedSilently) {
   EXPECT_EQ(detector.next_return(), t0 + seconds(32));
 }
 
+TEST(OutlierDetector, DestroyedDetectorReturnsItsHosts) {
+  const Hosts hosts = make_hosts(10);
+  {
+    OutlierDetector detector(consecutive_only());
+    detector.set_hosts(hosts, start_time());
+    fail_until_reported(detector, *hosts[0], start_time());
+    ASSERT_TRUE(hosts[0]->state.ejected.load());
+  }
+  EXPECT_FALSE(hosts[0]->state.ejected.load());
+  EXPECT_EQ(hosts[0]->state.times_ejected.load(), 1u);  // history stays with the host
+}
+
+TEST(OutlierDetector, SharedHostKeepsAnotherDetectorsEjection) {
+  // Two clusters listing the same endpoint share its Host.
+  const Hosts hosts = make_hosts(10);
+  OutlierDetector a(consecutive_only());
+  a.set_hosts(hosts, start_time());
+  fail_until_reported(a, *hosts[0], start_time());
+  OutlierDetector b(consecutive_only());
+  b.set_hosts(hosts, start_time() + seconds(1));
+  EXPECT_TRUE(hosts[0]->state.ejected.load());  // b's arrival did not undo it
+  EXPECT_EQ(b.ejected_count(), 0u);
+  b.on_interval(start_time() + seconds(11));
+  EXPECT_TRUE(hosts[0]->state.ejected.load());
+  a.on_interval(start_time() + seconds(30));
+  EXPECT_FALSE(hosts[0]->state.ejected.load());
+}
+
 OutlierDetectionOptions success_rate_only() {
   OutlierDetectionOptions options;
   options.latency_enabled = false;
