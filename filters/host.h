@@ -61,10 +61,11 @@ class Host {
     std::atomic<HealthStatus> registry_health{HealthStatus::Unknown};
     std::atomic<HealthStatus> active_health{HealthStatus::Unknown};
     std::atomic<bool> ejected{false};
-    // Written by the cluster's OutlierDetector only: the detector assumes it
-    // is the one writer, i.e. a Host object is not shared by two clusters
-    // that both run outlier detection. times_ejected grows by one per ejection and
-    // shrinks by one per detection interval spent in service.
+    // `ejected` and `times_ejected` are written by OutlierDetector (main).
+    // A Host shared by two clusters is ejected from both when either
+    // detector ejects it (see outlier_detector.h). times_ejected grows by
+    // one per ejection and shrinks by one per detection interval spent in
+    // service.
     std::atomic<std::uint32_t> times_ejected{0};
   };
   State state;
