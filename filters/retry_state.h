@@ -117,9 +117,8 @@ class RetryState {
 
   // Called as request body bytes are forwarded upstream; `total_bytes` is
   // the running total. Returns whether the runtime must keep a copy of them
-  // for a replay: false once the body outgrew max_body_size (then no retry is
-  // possible and the copy can be dropped) or when there is nothing to replay
-  // for.
+  // for a replay: false once the body outgrew max_body_size (or was never
+  // replayable); then no retry is possible and the copy can be dropped.
   bool on_request_body(std::size_t total_bytes);
 
   // Called once per failed (or unwanted) attempt outcome. `time_left` is
