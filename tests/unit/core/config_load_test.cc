@@ -162,7 +162,10 @@ listeners:
 clusters:
   - {name: backend, endpoints: [127.0.0.1:8080]}
 )"));
-  EXPECT_EQ(check_config_file(path, err), 2);
+  constexpr std::string_view kTable[] = {"listeners[].protocol=http"};
+  LoadOptions options;
+  options.not_implemented = kTable;
+  EXPECT_EQ(check_config_file(path, err, options), 2);
   EXPECT_NE(err.str().find(":2: listeners[0].protocol: \"http\" is not implemented yet"),
             std::string::npos)
       << err.str();
