@@ -101,6 +101,7 @@ listeners:
       - {authority: API.Local:8080, cluster: backend}
       - {authority: "[::1]:80", cluster: backend}
       - {authority: 10.0.0.1, cluster: backend}
+      - {authority: "Web.Local.:443", cluster: backend}
 clusters:
   - {name: backend, endpoints: [127.0.0.1:8080]}
 )");
@@ -108,6 +109,7 @@ clusters:
   EXPECT_EQ(routes[0].authority, "api.local");
   EXPECT_EQ(routes[1].authority, "[::1]");
   EXPECT_EQ(routes[2].authority, "10.0.0.1");
+  EXPECT_EQ(routes[3].authority, "web.local");
 }
 
 TEST(ConfigDefaults, Cluster) {
