@@ -133,6 +133,15 @@ TEST(Http1RequestParser, PipelinedInvalidRequestStopsEverythingAfterIt) {
   EXPECT_EQ(t.str().find("/3"), std::string::npos);
 }
 
+TEST(Http1RequestParser, IdleUntilTheFirstByteOfARequest) {
+  RequestParser parser;
+  EXPECT_TRUE(parser.idle());
+  EXPECT_EQ(parser.parse("\r\n\r").event, ParseEvent::NeedMore);
+  EXPECT_TRUE(parser.idle());  // stray empty lines are not a request
+  EXPECT_EQ(parser.parse("\r\n\r\nG").event, ParseEvent::NeedMore);
+  EXPECT_FALSE(parser.idle());
+}
+
 TEST(Http1RequestParser, LeadingEmptyLinesAreSkipped) {
   const Transcript t = request_splits("\r\n\r\n" + req("GET / HTTP/1.1", kHost));
   ASSERT_EQ(t.events.size(), 2u) << t.str();
