@@ -62,6 +62,8 @@ class HeadScanner {
   Status fail(RejectReason reason);
   bool check_request_line(std::string_view in);
   bool check_status_line(std::string_view in);
+  Status scan_request_line(std::string_view in, const char* end, const ParserOptions& options);
+  Status scan_status_line(std::string_view in, const char* end);
   Status scan_fields(const char* base, const char* end, const ParserOptions& options);
 
   Mode mode_ = Mode::Request;
