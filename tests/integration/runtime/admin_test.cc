@@ -1,8 +1,8 @@
 // The admin server's endpoints and protections (DESIGN.md "Admin", RELIABILITY SC-04).
 #include <thread>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "tcp_support.h"
 #include "tests/integration/support/proxy_process.h"
@@ -79,8 +79,7 @@ TEST_F(Admin, MutationsOnlyByPost) {
 }
 
 TEST_F(Admin, ForeignOriginAndRebindableHostAreRefused) {
-  EXPECT_EQ(http_request(proxy_.admin(), "GET", "/config", {},
-                         {{"Origin", "http://evil.example"}})
+  EXPECT_EQ(http_request(proxy_.admin(), "GET", "/config", {}, {{"Origin", "http://evil.example"}})
                 .status,
             403);
   EXPECT_EQ(http_request(proxy_.admin(), "POST", "/healthcheck/fail", {},
@@ -88,9 +87,9 @@ TEST_F(Admin, ForeignOriginAndRebindableHostAreRefused) {
                 .status,
             403);
   EXPECT_EQ(proxy_.admin_get("/ready").status, 200);  // the forged POST did nothing
-  EXPECT_EQ(http_request(proxy_.admin(), "GET", "/config", {}, {{"Host", "rebind.example:9901"}})
-                .status,
-            403);
+  EXPECT_EQ(
+      http_request(proxy_.admin(), "GET", "/config", {}, {{"Host", "rebind.example:9901"}}).status,
+      403);
   EXPECT_EQ(http_request(proxy_.admin(), "GET", "/ready", {},
                          {{"Origin", "http://127.0.0.1:9901"}, {"Host", "localhost:9901"}})
                 .status,

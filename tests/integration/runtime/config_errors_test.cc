@@ -65,13 +65,14 @@ TEST(ConfigErrors, NestingAndAliasBombsAreRejectedFast) {
   EXPECT_EQ(deep.exit_code, 2);
   EXPECT_LT(std::chrono::steady_clock::now() - deep_start, 5s);
 
-  std::string bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string bomb =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   const char* names = "abcdefghi";
   for (int i = 1; i < 9; ++i) {
     std::string prev(1, names[i - 1]);
-    bomb += std::string(1, names[i]) + ": &" + names[i] + " [*" + prev + ",*" + prev + ",*" +
-            prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" +
-            prev + "]\n";
+    bomb += std::string(1, names[i]) + ": &" + names[i] + " [*" + prev + ",*" + prev + ",*" + prev +
+            ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev +
+            "]\n";
   }
   const CommandResult aliases = start(dir, bomb, true);
   EXPECT_EQ(aliases.exit_code, 2);
@@ -82,10 +83,10 @@ TEST(ConfigErrors, ABadConfigBindsNothing) {
   // strace shows every listen() the process makes: a config error must come
   // before the first one, even when the other listeners are valid.
   TempDir dir;
-  const std::string path = dir.write(
-      "ferry.yaml",
-      "listeners:\n  - {name: ok, address: 127.0.0.1:0, protocol: tcp, cluster: x}\n"
-      "clusters:\n  - {name: x, endpoints: [127.0.0.1:1], lb_policy: fastest}\n");
+  const std::string path =
+      dir.write("ferry.yaml",
+                "listeners:\n  - {name: ok, address: 127.0.0.1:0, protocol: tcp, cluster: x}\n"
+                "clusters:\n  - {name: x, endpoints: [127.0.0.1:1], lb_policy: fastest}\n");
   const CommandResult r =
       run_command({require_tool("strace"), "-f", "-e", "trace=listen", "-o", dir.file("trace"),
                    bin_dir() + "/ferry-proxy", "--config", path},

@@ -225,13 +225,13 @@ TEST(TcpProxy, APortHeldByAnotherProcessIsAStartupError) {
   ProxyProcess first({.config_yaml = tcp_config(echo.address())});
   const std::string taken = first.listener("tcp");
   TempDir dir;
-  const std::string config = dir.write(
-      "second.yaml", "admin: {address: 127.0.0.1:0}\nlisteners:\n  - {name: tcp, address: " +
-                         taken + ", protocol: tcp, cluster: echo}\nclusters:\n  - {name: echo, "
-                                 "endpoints: [" +
-                         echo.address() + "]}\n");
-  const CommandResult second =
-      run_command({bin_dir() + "/ferry-proxy", "--config", config}, 10s);
+  const std::string config =
+      dir.write("second.yaml",
+                "admin: {address: 127.0.0.1:0}\nlisteners:\n  - {name: tcp, address: " + taken +
+                    ", protocol: tcp, cluster: echo}\nclusters:\n  - {name: echo, "
+                    "endpoints: [" +
+                    echo.address() + "]}\n");
+  const CommandResult second = run_command({bin_dir() + "/ferry-proxy", "--config", config}, 10s);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("cannot listen on " + taken), std::string::npos) << second.err;
   // The first one still serves.
