@@ -211,6 +211,7 @@ std::string AdminService::clusters_json() const {
             {"address", host->address_text()},
             {"health", filters::to_string(host->health())},
             {"ejected", host->state.ejected.load(std::memory_order_relaxed)},
+            {"times_ejected", host->state.times_ejected.load(std::memory_order_relaxed)},
             {"active_requests", host->stats.active_requests.load(std::memory_order_relaxed)},
             {"active_connections", host->stats.active_connections.load(std::memory_order_relaxed)},
         };
@@ -219,7 +220,9 @@ std::string AdminService::clusters_json() const {
         }
         endpoints.push_back(std::move(e));
       }
-      out.push_back(json::object{{"name", cluster->name()}, {"endpoints", std::move(endpoints)}});
+      out.push_back(json::object{{"name", cluster->name()},
+                                 {"panic", cluster->routable().panic},
+                                 {"endpoints", std::move(endpoints)}});
     }
   }
   return json::serialize(out);

@@ -20,12 +20,17 @@ std::optional<filters::RetryBudgetOptions> budget_of(const core::ClusterConfig& 
 }  // namespace
 
 ClusterShared::ClusterShared(std::shared_ptr<const core::ClusterConfig> config,
-                             ProxyMetrics& metrics)
+                             ProxyMetrics& metrics, OutlierReport report)
     : config_(std::move(config)),
       stats_(metrics, config_->name),
       breakers_(to_breaker_options(config_->circuit_breakers), budget_of(*config_)) {
   if (config_->retry_policy) {
     retry_policy_ = to_retry_options(*config_->retry_policy);
+  }
+  if (config_->outlier_detection && report) {
+    thresholds_ = {config_->outlier_detection->consecutive_5xx,
+                   config_->outlier_detection->consecutive_gateway_failure};
+    report_ = std::move(report);
   }
 }
 
@@ -45,6 +50,12 @@ Cluster::Cluster(std::shared_ptr<ClusterShared> shared,
 filters::Host* Cluster::pick(unsigned worker, const filters::Host* exclude) const {
   const std::size_t slot = worker < balancers_.size() ? worker : balancers_.size() - 1;
   return balancers_[slot]->pick(routable_.hosts, std::chrono::steady_clock::now(), exclude);
+}
+
+void Cluster::record_response(unsigned worker, filters::Host& host, core::Duration latency,
+                              std::chrono::steady_clock::time_point now) const {
+  const std::size_t slot = worker < balancers_.size() ? worker : balancers_.size() - 1;
+  balancers_[slot]->record(host, latency, now);
 }
 
 }  // namespace ferry::proxy

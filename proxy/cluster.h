@@ -1,12 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "filters/attempt_recorder.h"
 #include "filters/circuit_breakers.h"
 #include "filters/host.h"
 #include "filters/load_balancer.h"
@@ -17,14 +20,23 @@
 
 namespace ferry::proxy {
 
+// Hands a worker's report of a consecutive-failure threshold crossing
+// (filters::record_attempt) to the main thread's outlier detection. Called on
+// a worker; it must only post (cluster_health.h makes one).
+using OutlierReport = std::function<void(filters::Host& host, filters::EjectionReason reason)>;
+
 // A cluster's process-wide state, kept across snapshots for as long as its
 // config does not change: the config, the stats series, the circuit
-// breakers (cluster-wide atomics: limits hold for the process) and the
-// cluster's retry policy mapped for filters::RetryState. Built on main;
-// workers only use the atomics and read the rest.
+// breakers (cluster-wide atomics: limits hold for the process), the
+// cluster's retry policy mapped for filters::RetryState, and the way to
+// outlier detection. Built on main; workers only use the atomics and read
+// the rest.
 class ClusterShared {
  public:
-  ClusterShared(std::shared_ptr<const core::ClusterConfig> config, ProxyMetrics& metrics);
+  // `report` is empty when the cluster has no outlier_detection (then the
+  // consecutive thresholds are 0 and nothing is ever reported).
+  ClusterShared(std::shared_ptr<const core::ClusterConfig> config, ProxyMetrics& metrics,
+                OutlierReport report = {});
 
   const core::ClusterConfig& config() const { return *config_; }
   const std::shared_ptr<const core::ClusterConfig>& config_ptr() const { return config_; }
@@ -35,12 +47,25 @@ class ClusterShared {
   const filters::RetryPolicyOptions* retry_policy() const {
     return retry_policy_ ? &*retry_policy_ : nullptr;
   }
+  // outlier_detection's consecutive thresholds for filters::record_attempt
+  // (both 0 without outlier detection).
+  const filters::ConsecutiveThresholds& outlier_thresholds() const { return thresholds_; }
+  // Called on a worker when record_attempt() said `host` reached a
+  // threshold: posts the report to the main thread (a weak reference to the
+  // host travels, never a raw pointer).
+  void report_outlier(filters::Host& host, filters::EjectionReason reason) const {
+    if (report_) {
+      report_(host, reason);
+    }
+  }
 
  private:
   std::shared_ptr<const core::ClusterConfig> config_;
   ClusterStats stats_;
   filters::CircuitBreakers breakers_;
   std::optional<filters::RetryPolicyOptions> retry_policy_;
+  filters::ConsecutiveThresholds thresholds_{0, 0};
+  OutlierReport report_;
 };
 
 // One cluster as of one snapshot: its endpoints (process-wide Host objects
@@ -62,6 +87,11 @@ class Cluster {
   // Picks the endpoint for one attempt on worker `worker`, avoiding
   // `exclude` while another host exists. Null when the cluster is empty.
   filters::Host* pick(unsigned worker, const filters::Host* exclude) const;
+  // Called on worker `worker` when an attempt to `host` got its response
+  // head `latency` after the request was sent: feeds that worker's balancer
+  // (the shared peak-EWMA estimate under lb_policy ewma; nothing otherwise).
+  void record_response(unsigned worker, filters::Host& host, core::Duration latency,
+                       std::chrono::steady_clock::time_point now) const;
 
  private:
   std::shared_ptr<ClusterShared> shared_;

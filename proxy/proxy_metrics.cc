@@ -1,8 +1,12 @@
 #include "proxy/proxy_metrics.h"
 
+#include "filters/retry_state.h"
 #include "proxy/core/http1/parse_error.h"
 
 namespace ferry::proxy {
+
+static_assert(kRetrySkipReasons == static_cast<std::size_t>(filters::NoRetryReason::Deadline) + 1,
+              "one retry_skipped series per NoRetryReason");
 
 ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
   build_info = r.gauge_family("ferry_build_info", "ferry build information; always 1", {"version"});
@@ -65,6 +69,36 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
       "ferry_downstream_h2c_refused_total",
       "Connections that opened with the HTTP/2 prior-knowledge preface on an HTTP/1.1 listener",
       {"listener"});
+  upstream_retry_skipped = r.counter_family(
+      "ferry_upstream_retry_skipped_total",
+      "Failed upstream attempts that were not retried, by reason (budget overflow is "
+      "ferry_upstream_retry_overflow_total)",
+      {"cluster", "reason"});
+  outlier_ejections = r.counter_family(
+      "ferry_outlier_ejections_total",
+      "Endpoints ejected by outlier detection (enforced), by reason", {"cluster", "reason"});
+  outlier_ejections_active =
+      r.gauge_family("ferry_outlier_ejections_active",
+                     "Endpoints currently ejected by outlier detection", {"cluster"});
+  outlier_detections = r.counter_family(
+      "ferry_outlier_detections_total",
+      "Outliers detected, by reason, including those max_ejection_percent kept in service",
+      {"cluster", "reason"});
+  outlier_ejections_reversed = r.counter_family(
+      "ferry_outlier_ejections_reversed_total",
+      "Ejected endpoints returned to service when their ejection time was up", {"cluster"});
+  health_checks = r.counter_family("ferry_health_checks_total",
+                                   "Active health checks completed (any result)", {"cluster"});
+  health_check_failures = r.counter_family(
+      "ferry_health_check_failures_total",
+      "Active health checks that failed (unexpected status, connect error or timeout)",
+      {"cluster"});
+  local_rate_limited = r.counter_family(
+      "ferry_local_rate_limited_total",
+      "Requests refused with 429 by a listener's or route's local rate limit", {"listener"});
+  faults_injected = r.counter_family("ferry_faults_injected_total",
+                                     "Faults injected into requests, by kind (delay, abort)",
+                                     {"listener", "kind"});
   accept_errors =
       r.counter_family("ferry_downstream_accept_errors_total",
                        "accept() failures other than overflow, by listener", {"listener"});
@@ -114,6 +148,11 @@ ClusterStats::ClusterStats(ProxyMetrics& m, const std::string& cluster)
       safe_retries(m.registry.counter(m.upstream_safe_retries, {cluster})) {
   for (std::size_t i = 0; i < 5; ++i) {
     requests[i] = m.registry.counter(m.upstream_requests, {cluster, kCodeClasses[i]});
+  }
+  for (std::size_t i = 0; i < kRetrySkipReasons; ++i) {
+    retry_skipped[i] =
+        m.registry.counter(m.upstream_retry_skipped,
+                           {cluster, filters::to_string(static_cast<filters::NoRetryReason>(i))});
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -38,6 +39,16 @@ struct ProxyMetrics {
   Id accept_errors;
   Id headers_dropped;
   Id h2c_refused;
+  // Resilience policies.
+  Id upstream_retry_skipped;
+  Id outlier_ejections;
+  Id outlier_ejections_active;
+  Id outlier_detections;
+  Id outlier_ejections_reversed;
+  Id health_checks;
+  Id health_check_failures;
+  Id local_rate_limited;
+  Id faults_injected;
 };
 
 // Status classes as label values, indexed by status / 100 − 1.
@@ -45,6 +56,10 @@ inline constexpr const char* kCodeClasses[5] = {"1xx", "2xx", "3xx", "4xx", "5xx
 inline std::size_t code_class_index(unsigned status) {
   return status >= 100 && status < 600 ? status / 100 - 1 : 4;
 }
+
+// Values of filters::NoRetryReason (the `reason` label of
+// ferry_upstream_retry_skipped_total).
+inline constexpr std::size_t kRetrySkipReasons = 5;
 
 // Per-listener series. Owned by the listener's process-wide state; workers
 // write them through the handles (each worker writes its own shard).
@@ -82,6 +97,8 @@ struct ClusterStats {
   core::Counter pending_overflow;
   core::Counter protocol_errors;
   core::Counter safe_retries;
+  // Failed attempts not retried, by filters::NoRetryReason.
+  std::array<core::Counter, kRetrySkipReasons> retry_skipped;
 };
 
 }  // namespace ferry::proxy

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "proxy/admin_server.h"
+#include "proxy/cluster_health.h"
 #include "proxy/connection_set.h"
 #include "proxy/core/config/config_json.h"
 #include "proxy/core/config/load.h"
@@ -78,6 +79,9 @@ Server::~Server() {
   // Teardown order matters: workers first (their queued handlers own
   // connections that reference listeners and stats), then the snapshot
   // releases they posted back to main, while stats and hosts are alive.
+  // Health machinery goes first: nothing may schedule a rebuild from here on.
+  stopping_ = true;
+  cluster_health_.clear();
   dns_.stop();
   if (admin_) {
     admin_->close();
@@ -179,6 +183,7 @@ bool Server::apply(std::shared_ptr<const core::ProxyConfig> config, std::string*
   for (auto it = cluster_shared_.begin(); it != cluster_shared_.end();) {
     const core::ClusterConfig* now = config->find_cluster(it->first);
     if (now == nullptr || !(*now == it->second->config())) {
+      cluster_health_.erase(it->first);
       it = cluster_shared_.erase(it);
     } else {
       ++it;
@@ -255,11 +260,40 @@ std::shared_ptr<const Cluster> Server::build_cluster(const core::ClusterConfig& 
   }
   auto& shared = cluster_shared_[config.name];
   if (!shared) {
-    auto owned = std::make_shared<const core::ClusterConfig>(config);
-    shared = std::make_shared<ClusterShared>(std::move(owned), metrics_);
+    shared = make_cluster_shared(config);
+  }
+  // Health and ejection state first: the routable set is computed from it.
+  if (auto it = cluster_health_.find(config.name); it != cluster_health_.end()) {
+    it->second->set_hosts(hosts);
   }
   return std::make_shared<const Cluster>(shared, std::move(hosts), worker_count_,
                                          generation_ * 0x9e3779b97f4a7c15ULL + 1);
+}
+
+std::shared_ptr<ClusterShared> Server::make_cluster_shared(const core::ClusterConfig& config) {
+  auto owned = std::make_shared<const core::ClusterConfig>(config);
+  OutlierReport report;
+  cluster_health_.erase(config.name);
+  if (ClusterHealth::wanted(config)) {
+    auto health =
+        std::make_shared<ClusterHealth>(context_, owned, metrics_, [this] { schedule_rebuild(); });
+    report = ClusterHealth::reporter(health, context_);
+    cluster_health_.emplace(config.name, std::move(health));
+  }
+  return std::make_shared<ClusterShared>(std::move(owned), metrics_, std::move(report));
+}
+
+void Server::schedule_rebuild() {
+  if (rebuild_posted_ || stopping_) {
+    return;
+  }
+  rebuild_posted_ = true;
+  asio::post(context_, [this] {
+    rebuild_posted_ = false;
+    if (!stopping_) {
+      rebuild_snapshot();
+    }
+  });
 }
 
 void Server::rebuild_snapshot() {
@@ -276,9 +310,12 @@ void Server::rebuild_snapshot() {
     if (l.access_log) {
       access_log = open_access_log(l.access_log->path);
     }
-    http.emplace(l.name, std::make_unique<HttpListenerRuntime>(
-                             std::make_shared<const core::ListenerConfig>(l), access_log));
+    auto runtime = std::make_unique<HttpListenerRuntime>(
+        std::make_shared<const core::ListenerConfig>(l), access_log);
+    filter_chains_.attach(*runtime);
+    http.emplace(l.name, std::move(runtime));
   }
+  filter_chains_.prune();
   ++generation_;
   publish(release_on(context_, std::make_unique<RuntimeSnapshot>(
                                    generation_, config_, std::move(clusters), std::move(http))));
@@ -398,6 +435,10 @@ void Server::watch_in_flight() {
 
 void Server::exit_now() {
   drain_phase_ = DrainPhase::Exiting;
+  stopping_ = true;
+  for (auto& [name, health] : cluster_health_) {
+    health->stop();
+  }
   exit_code_ = 0;
   drain_timer_.cancel();
   drain_deadline_.cancel();

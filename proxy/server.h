@@ -17,6 +17,7 @@
 #include "proxy/core/stats.h"
 #include "proxy/dns_refresher.h"
 #include "proxy/host_registry.h"
+#include "proxy/http/filter_chain_builder.h"
 #include "proxy/listener_set.h"
 #include "proxy/proxy_metrics.h"
 
@@ -24,6 +25,7 @@ namespace ferry::proxy {
 
 class AdminServer;
 class Cluster;
+class ClusterHealth;
 class ClusterShared;
 class Worker;
 class RuntimeSnapshot;
@@ -98,7 +100,11 @@ class Server {
   void start_signals();
   void on_signal(int signo);
   void rebuild_snapshot();
+  // Coalesces rebuilds asked for by health checks and outlier detection
+  // into one per loop turn.
+  void schedule_rebuild();
   std::shared_ptr<const Cluster> build_cluster(const core::ClusterConfig& config);
+  std::shared_ptr<ClusterShared> make_cluster_shared(const core::ClusterConfig& config);
   void publish(std::shared_ptr<const RuntimeSnapshot> snapshot);
   void update_endpoint_gauges();
   void stop_ingress();
@@ -121,6 +127,13 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   ListenerSet listeners_;
   std::map<std::string, std::shared_ptr<ClusterShared>> cluster_shared_;
+  // Rate-limit buckets and fault injectors, kept across snapshots.
+  FilterChainBuilder filter_chains_{metrics_};
+  // Outlier detection and active health checks, per cluster that has them;
+  // replaced together with the cluster's ClusterShared.
+  std::map<std::string, std::shared_ptr<ClusterHealth>> cluster_health_;
+  bool rebuild_posted_ = false;
+  bool stopping_ = false;
   core::Counter config_rejected_;
   std::unique_ptr<AdminServer> admin_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;

@@ -50,6 +50,7 @@ class Worker {
   UpstreamPools& pools() { return *pools_; }
   // The worker's own random numbers (request ids, jitter seeds).
   std::uint64_t random() { return prng_.next(); }
+  filters::Prng& prng() { return prng_; }
 
   // The snapshot new connections and requests use. In-flight work keeps the
   // one it started with (it holds its own reference).

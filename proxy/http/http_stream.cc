@@ -30,6 +30,10 @@ Clock::time_point HttpStream::now() const {
   return Clock::now();
 }
 
+filters::Prng& HttpStream::prng() {
+  return worker_.prng();
+}
+
 void HttpStream::start(const Context& context) {
   context_ = context;
   active_ = true;
@@ -44,6 +48,7 @@ void HttpStream::start(const Context& context) {
   response_started_ = false;
   filters_done_ = false;
   filter_index_ = 0;
+  filter_states_.fill(0);
   request_bytes_ = 0;
   response_bytes_ = 0;
   context.listener_state->begin_work();
@@ -105,6 +110,19 @@ void HttpStream::run_filters() {
   router_.start(*cluster, *route_, policy, per_try);
   if (active_ && request_complete_) {
     router_.on_request_end();
+  }
+}
+
+void HttpStream::resume_filters() {
+  const auto& chain = context_.listener->filters(route_index_);
+  const FilterStatus status = chain[filter_index_]->on_resume(*this, head_);
+  if (!active_ || status == FilterStatus::Stop) {
+    return;  // answered locally, or waiting again
+  }
+  ++filter_index_;
+  run_filters();
+  if (active_ && filters_done_) {
+    downstream_.resume_request_body();
   }
 }
 
@@ -247,11 +265,7 @@ void HttpStream::on_timer(const boost::system::error_code& ec, std::uint64_t /*g
   if (resume_pending_) {
     if (now >= resume_at_) {
       resume_pending_ = false;
-      ++filter_index_;
-      run_filters();
-      if (active_) {
-        downstream_.resume_request_body();
-      }
+      resume_filters();
     } else {
       arm_timer(resume_at_);
     }

@@ -81,12 +81,15 @@ class HttpStream final : public FilterCallbacks {
   void resume_after(std::chrono::steady_clock::duration delay) override;
   const core::RouteConfig& route() const override { return *route_; }
   filters::ResourceSlot& slot() override { return filter_slots_[filter_index_]; }
+  std::uint32_t& filter_state() override { return filter_states_[filter_index_]; }
   std::chrono::steady_clock::time_point now() const override;
+  filters::Prng& prng() override;
 
  private:
   static constexpr std::size_t kMaxFilters = 8;
 
   void run_filters();
+  void resume_filters();
   void on_timer(const boost::system::error_code& ec, std::uint64_t generation);
   void finish();
   void log_access() const;
@@ -100,6 +103,7 @@ class HttpStream final : public FilterCallbacks {
   std::size_t route_index_ = 0;
   UpstreamRouter router_;
   std::array<filters::ResourceSlot, kMaxFilters> filter_slots_;
+  std::array<std::uint32_t, kMaxFilters> filter_states_{};
   std::size_t filter_index_ = 0;
   bool filters_done_ = false;
   boost::asio::steady_timer timer_;

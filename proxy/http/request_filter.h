@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "filters/prng.h"
 #include "filters/resource_slot.h"
 #include "proxy/core/config/proxy_config.h"
 #include "proxy/core/http1/message.h"
@@ -31,15 +32,20 @@ class FilterCallbacks {
   virtual void local_reply(std::uint16_t status, std::string_view body,
                            std::string_view extra_header_name = {},
                            std::string_view extra_header_value = {}) = 0;
-  // Continues the chain with the next filter after `delay` (0: on the next
-  // loop turn), unless the request ended first.
+  // Calls this filter's on_resume() after `delay` (0: on the next loop
+  // turn), unless the request ended first.
   virtual void resume_after(std::chrono::steady_clock::duration delay) = 0;
   // The matched route (never null while filters run).
   virtual const core::RouteConfig& route() const = 0;
   // A per-request resource this filter holds until the request ends (an
   // active-fault slot, ...). One slot per filter position.
   virtual filters::ResourceSlot& slot() = 0;
+  // One word of per-request state for the filter at this position (0 when
+  // the request starts), e.g. what to do when it resumes.
+  virtual std::uint32_t& filter_state() = 0;
   virtual std::chrono::steady_clock::time_point now() const = 0;
+  // The worker's random numbers (fault percentages, jitter).
+  virtual filters::Prng& prng() = 0;
 
  protected:
   ~FilterCallbacks() = default;
@@ -51,6 +57,13 @@ class RequestFilter {
   // Called on a worker with the request head (headers may be changed).
   virtual FilterStatus on_request_headers(FilterCallbacks& callbacks,
                                           core::http::RequestHead& head) const = 0;
+  // Called when the delay this filter asked for with resume_after() is over:
+  // Continue goes on with the next filter; Stop after answering locally (or
+  // asking for another resume_after).
+  virtual FilterStatus on_resume(FilterCallbacks& /*callbacks*/,
+                                 core::http::RequestHead& /*head*/) const {
+    return FilterStatus::Continue;
+  }
   // The response head on its way to the client (all filters that saw the
   // request, in reverse order).
   virtual void on_response_headers(FilterCallbacks& /*callbacks*/,

@@ -134,7 +134,8 @@ void UpstreamPool::fail_waiter(bool timeout) {
 }
 
 void UpstreamPool::on_released(Http1UpstreamConnection* connection, bool reusable) {
-  if (!reusable || retired_ || idle_.size() >= cluster_->config().max_idle_connections) {
+  if (!reusable || retired_ || idle_.size() >= cluster_->config().max_idle_connections ||
+      (waiters_.empty() && others_wait_for_a_connection())) {
     connection->close();
     return;
   }
@@ -148,6 +149,15 @@ void UpstreamPool::on_released(Http1UpstreamConnection* connection, bool reusabl
       }
     });
   }
+}
+
+// The cluster is at max_connections and requests wait for one somewhere
+// (another worker's pool; this one has no waiter): an idle connection kept
+// here would hold a slot they need until its idle timeout, so it is closed.
+bool UpstreamPool::others_wait_for_a_connection() const {
+  const filters::CircuitBreakers& b = cluster_->breakers();
+  return b.active(Resource::PendingRequests) > 0 &&
+         b.active(Resource::Connections) >= b.limit(Resource::Connections);
 }
 
 void UpstreamPool::on_closed(Http1UpstreamConnection* connection) {

@@ -82,6 +82,7 @@ class UpstreamPool {
   void serve_waiters();
   void fail_waiter(bool timeout);
   void arm_idle_sweep();
+  bool others_wait_for_a_connection() const;
   void sweep_idle();
   std::shared_ptr<Http1UpstreamConnection> take(Http1UpstreamConnection* connection);
 

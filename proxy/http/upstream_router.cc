@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "filters/attempt_recorder.h"
 #include "filters/host.h"
 #include "proxy/cluster.h"
 #include "proxy/core/http1/hop_by_hop.h"
@@ -54,6 +55,7 @@ void UpstreamRouter::start(const Cluster& cluster, const core::RouteConfig& rout
                            core::Duration per_try_timeout) {
   cluster_ = &cluster;
   route_ = &route;
+  retry_policy_ = retry_policy;
   per_try_timeout_ = per_try_timeout;
   request_slot_ = cluster.shared().breakers().try_acquire(Resource::Requests);
   if (!request_slot_) {
@@ -133,8 +135,8 @@ void UpstreamRouter::attempt() {
   ++attempts_;
   host_ = picked;
   host_->stats.active_requests.fetch_add(1, std::memory_order_relaxed);
-  host_->stats.requests_total.fetch_add(1, std::memory_order_relaxed);
   attempt_started_ = Clock::now();
+  sent_at_ = kNever;
   if (per_try_timeout_.count() > 0) {
     try_deadline_ = attempt_started_ + per_try_timeout_;
     stream_.arm_timer(try_deadline_);
@@ -149,6 +151,7 @@ void UpstreamRouter::attempt() {
 void UpstreamRouter::on_upstream_ready(UpstreamStream& stream) {
   waiter_.reset();
   upstream_ = &stream;
+  sent_at_ = Clock::now();
   const core::http::RequestHead& head = stream_.head();
   const bool no_body = head.framing.kind == core::http::BodyFraming::Kind::None;
   upstream_->send_request_headers(head, head.framing, no_body);
@@ -230,19 +233,17 @@ void UpstreamRouter::on_downstream_drained() {
 }
 
 void UpstreamRouter::on_upstream_headers(core::http::ResponseHead& head, bool end_stream) {
-  const bool gateway = head.status == 502 || head.status == 503 || head.status == 504;
-  record_host_result(head.status, gateway);
-  if (!response_started_ && head.status >= 500 && !head.is_upgrade()) {
-    const auto left =
-        request_deadline_ == kNever
-            ? filters::Duration::max()
-            : std::chrono::duration_cast<filters::Duration>(request_deadline_ - Clock::now());
-    auto decision = retry_->on_attempt(filters::AttemptOutcome::response(head.status), left);
+  const auto outcome = filters::AttemptOutcome::response(head.status);
+  record_attempt_result(outcome);
+  if (!response_started_ && retry_candidate(head.status) && !head.is_upgrade()) {
+    auto decision = retry_->on_attempt(outcome, time_left());
+    count_no_retry(decision);
     if (auto* retry = std::get_if<filters::Retry>(&decision)) {
-      retry_slot_ = cluster_->shared().breakers().try_acquire_retry();
-      if (retry_slot_) {
+      filters::ResourceSlot slot = cluster_->shared().breakers().try_acquire_retry();
+      if (slot) {
         cluster_->shared().stats().retries.inc();
-        finish_attempt();
+        finish_attempt();  // gives back the previous retry's slot, not this one
+        retry_slot_ = std::move(slot);
         UpstreamStream* old = upstream_;
         upstream_ = nullptr;
         old->abandon();  // its response is discarded; the connection closes
@@ -297,17 +298,16 @@ void UpstreamRouter::on_upstream_failure(const UpstreamFailure& failure) {
     return;
   }
   const filters::AttemptOutcome outcome = to_outcome(failure);
-  record_host_result(0, outcome.gateway_failure());
-  finish_attempt();
   if (response_started_) {
+    // The head was recorded as this attempt's outcome already.
+    finish_attempt();
     stream_.reset_stream(StreamResetReason::UpstreamFailure);
     return;
   }
-  const auto left =
-      request_deadline_ == kNever
-          ? filters::Duration::max()
-          : std::chrono::duration_cast<filters::Duration>(request_deadline_ - Clock::now());
-  auto decision = retry_->on_attempt(outcome, left);
+  record_attempt_result(outcome);
+  finish_attempt();
+  auto decision = retry_->on_attempt(outcome, time_left());
+  count_no_retry(decision);
   auto* retry = std::get_if<filters::Retry>(&decision);
   if (retry == nullptr) {
     fail_request(failure);
@@ -369,6 +369,10 @@ void UpstreamRouter::on_timer(Clock::time_point now) {
     if (upstream_ != nullptr) {
       UpstreamStream* old = upstream_;
       upstream_ = nullptr;
+      if (!response_started_) {
+        // Sent and never answered: a timeout for the host's outlier counters.
+        record_attempt_result(filters::AttemptOutcome::per_try_timeout());
+      }
       finish_attempt();
       old->abandon();
     }
@@ -423,36 +427,52 @@ void UpstreamRouter::record_completion(std::uint16_t status, Clock::duration dur
 void UpstreamRouter::finish_attempt() {
   try_deadline_ = kNever;
   if (host_ != nullptr && attempt_started_ != Clock::time_point{}) {
-    const auto latency = Clock::now() - attempt_started_;
     host_->stats.active_requests.fetch_sub(1, std::memory_order_relaxed);
-    host_->stats.latency_sum_ns.fetch_add(
-        static_cast<std::uint64_t>(std::chrono::nanoseconds(latency).count()),
-        std::memory_order_relaxed);
-    host_->stats.latency_count.fetch_add(1, std::memory_order_relaxed);
     attempt_started_ = Clock::time_point{};
   }
   retry_slot_.release();
 }
 
-void UpstreamRouter::record_host_result(std::uint16_t status, bool gateway_failure) {
+void UpstreamRouter::record_attempt_result(const filters::AttemptOutcome& outcome) {
   if (host_ == nullptr) {
     return;
   }
-  auto& s = host_->stats;
-  const bool is_5xx = status >= 500 || (status == 0 && gateway_failure);
-  if (is_5xx || gateway_failure) {
-    s.failures_total.fetch_add(1, std::memory_order_relaxed);
+  const auto now = Clock::now();
+  const auto latency = now - (sent_at_ != kNever ? sent_at_ : attempt_started_);
+  const ClusterShared& shared = cluster_->shared();
+  if (auto crossed =
+          filters::record_attempt(*host_, outcome, latency, shared.outlier_thresholds())) {
+    shared.report_outlier(*host_, *crossed);
   }
-  if (is_5xx) {
-    s.consecutive_5xx.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    s.consecutive_5xx.store(0, std::memory_order_relaxed);
+  if (outcome.result == filters::AttemptResult::Response) {
+    cluster_->record_response(stream_.worker().index(), *host_, latency, now);
   }
-  if (gateway_failure) {
-    s.consecutive_gateway_failures.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    s.consecutive_gateway_failures.store(0, std::memory_order_relaxed);
+}
+
+bool UpstreamRouter::retry_candidate(std::uint16_t status) const {
+  if (status >= 500) {
+    return true;
   }
+  // retriable-status-codes may name codes below 500 (409, 429, ...).
+  if (retry_policy_ == nullptr ||
+      !retry_policy_->retry_on.contains(filters::RetryOn::RetriableStatusCodes)) {
+    return false;
+  }
+  const auto& codes = retry_policy_->retriable_status_codes;
+  return std::find(codes.begin(), codes.end(), status) != codes.end();
+}
+
+void UpstreamRouter::count_no_retry(const filters::RetryDecision& decision) {
+  if (const auto* no = std::get_if<filters::NoRetry>(&decision)) {
+    cluster_->shared().stats().retry_skipped[static_cast<std::size_t>(no->reason)].inc();
+  }
+}
+
+filters::Duration UpstreamRouter::time_left() const {
+  if (request_deadline_ == kNever) {
+    return filters::Duration::max();
+  }
+  return std::chrono::duration_cast<filters::Duration>(request_deadline_ - Clock::now());
 }
 
 void UpstreamRouter::reset() {
@@ -470,6 +490,7 @@ void UpstreamRouter::reset() {
   route_ = nullptr;
   host_ = nullptr;
   pool_ = nullptr;
+  retry_policy_ = nullptr;
   per_try_timeout_ = {};
   request_slot_.release();
   retry_.reset();
@@ -485,7 +506,7 @@ void UpstreamRouter::reset() {
   fresh_connection_ = false;
   paused_downstream_ = false;
   attempts_ = 0;
-  request_deadline_ = try_deadline_ = retry_at_ = kNever;
+  request_deadline_ = try_deadline_ = retry_at_ = sent_at_ = kNever;
   retry_pending_ = false;
 }
 

@@ -70,7 +70,14 @@ class UpstreamRouter final : public UpstreamCallbacks {
   void fail_request(const UpstreamFailure& failure);
   void schedule_retry(std::chrono::steady_clock::duration backoff);
   void finish_attempt();
-  void record_host_result(std::uint16_t status, bool gateway_failure);
+  // Feeds the attempt's outcome to the host's counters (and to outlier
+  // detection when a consecutive threshold is crossed) and, for a response,
+  // its latency to the load balancer.
+  void record_attempt_result(const filters::AttemptOutcome& outcome);
+  // Whether a response with `status` goes to the retry decision.
+  bool retry_candidate(std::uint16_t status) const;
+  void count_no_retry(const filters::RetryDecision& decision);
+  filters::Duration time_left() const;
 
   HttpStream& stream_;
   const Cluster* cluster_ = nullptr;
@@ -80,6 +87,7 @@ class UpstreamRouter final : public UpstreamCallbacks {
   // its reference count between workers on every request.
   filters::Host* host_ = nullptr;
   UpstreamPool* pool_ = nullptr;
+  const filters::RetryPolicyOptions* retry_policy_ = nullptr;
   core::Duration per_try_timeout_{};
   std::optional<UpstreamPool::WaiterHandle> waiter_;
   UpstreamStream* upstream_ = nullptr;
@@ -99,6 +107,7 @@ class UpstreamRouter final : public UpstreamCallbacks {
   std::chrono::steady_clock::time_point try_deadline_{};
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::steady_clock::time_point attempt_started_{};
+  std::chrono::steady_clock::time_point sent_at_{};  // the attempt's head went out
   bool retry_pending_ = false;
 };
 

@@ -18,19 +18,8 @@ namespace {
 // What the first runtime does not do. One line each; delete a line when the
 // feature lands.
 constexpr std::string_view kNotImplemented[] = {
-    // Policies whose runtime wiring has not landed yet.
-    "listeners[].rate_limit",
-    "listeners[].routes[].rate_limit",
-    "listeners[].routes[].fault",
     // Upstream protocols.
     "clusters[].protocol=http2",
-    // Resilience policies decided on the main thread.
-    "clusters[].outlier_detection",
-    "clusters[].outlier_detection.success_rate",
-    "clusters[].outlier_detection.latency",
-    "clusters[].health_check",
-    "clusters[].health_check.interval_jitter_percent",
-    "clusters[].health_check.host",
     // Registry and Service Connect.
     "clusters[].discovery",
     "control_plane",

@@ -53,11 +53,11 @@ TEST(NotImplemented, TheFirstRuntimeTakesATcpProxyConfig) {
 // A table like the live one, so these tests keep proving the mechanism as
 // the live table shrinks to nothing.
 constexpr std::string_view kExampleTable[] = {
-    "listeners[].protocol=http",   "control_plane",
-    "clusters[].protocol=http2",   "clusters[].lb_policy=ewma",
-    "clusters[].retry_policy",     "clusters[].outlier_detection",
-    "clusters[].health_check",     "clusters[].max_idle_connections",
-    "clusters[].discovery",        "service_connect",
+    "listeners[].protocol=http", "control_plane",
+    "clusters[].protocol=http2", "clusters[].lb_policy=ewma",
+    "clusters[].retry_policy",   "clusters[].outlier_detection",
+    "clusters[].health_check",   "clusters[].max_idle_connections",
+    "clusters[].discovery",      "service_connect",
 };
 
 TEST(NotImplemented, ValueEntriesApplyToDefaultsToo) {
@@ -90,6 +90,25 @@ listeners:
 clusters:
   - {name: backend, endpoints: [127.0.0.1:8080], lb_policy: ewma,
      retry_policy: {num_retries: 2}, max_idle_connections: 4}
+)");
+  EXPECT_TRUE(result.ok()) << testing::describe(result.errors);
+}
+
+TEST(NotImplemented, TheLiveTableAcceptsTheResiliencePolicies) {
+  const LoadResult result = parse_default(R"(
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    cluster: backend
+    rate_limit: {requests_per_second: 100}
+    routes:
+      - {prefix: /chaos, cluster: backend, rate_limit: {requests_per_second: 5, burst: 2},
+         fault: {delay: {duration: 10ms, percent: 50}, abort: {status: 503, percent: 1}}}
+clusters:
+  - name: backend
+    endpoints: [127.0.0.1:8080]
+    outlier_detection: {success_rate: {}, latency: {}}
+    health_check: {path: /ready, interval_jitter_percent: 20, host: backend.local}
 )");
   EXPECT_TRUE(result.ok()) << testing::describe(result.errors);
 }
