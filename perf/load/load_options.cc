@@ -65,7 +65,8 @@ std::variant<LoadOptions, int> parse_load_options(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints help, the version or the error; every usage error is 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   options.duration = *core::parse_duration(duration);
   options.warmup = *core::parse_duration(warmup);
