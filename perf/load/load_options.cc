@@ -57,6 +57,9 @@ std::variant<LoadOptions, int> parse_load_options(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--json", options.json_path, "Write the results as JSON to this file");
   app.add_option("-H,--header", options.headers, "Extra request header \"Name: value\"");
+  app.add_option("--cpu-pid", options.cpu_pids,
+                 "Also report this process's CPU time over the window (repeatable)")
+      ->check(CLI::PositiveNumber);
   std::string progress = "auto";
   app.add_option("--progress", progress,
                  "Progress line: auto (a terminal, runs over 3s), always, never")

@@ -23,6 +23,9 @@ struct LoadOptions {
   std::uint32_t streams = 1;  // HTTP/2 requests in flight per connection
   std::string json_path;
   std::vector<std::string> headers;  // "Name: value", added to every request
+  // Processes whose CPU time over the window goes into the report (the
+  // proxy under test): sampled from /proc at the window's edges.
+  std::vector<int> cpu_pids;
   enum class Progress { Auto, Always, Never };
   Progress progress = Progress::Auto;
 };

@@ -18,6 +18,7 @@
 #include "perf/load/http1_session.h"
 #include "perf/load/http2_session.h"
 #include "perf/load/load_worker.h"
+#include "perf/load/process_cpu.h"
 
 namespace ferry::perf {
 namespace {
@@ -114,6 +115,8 @@ PreparedRun prepare_run(const LoadOptions& options) {
   }
   run.threads =
       std::min(options.threads != 0 ? options.threads : usable_cpus(), options.connections);
+  run.cpu_pids.assign(options.cpu_pids.begin(), options.cpu_pids.end());
+  run.description.peer_cpu_pids = options.cpu_pids;
   run.warmup = options.warmup;
   run.duration = options.duration;
 
@@ -168,6 +171,8 @@ RunResults run_load(PreparedRun& run) {
   };
   rusage at_warm{};
   rusage at_end{};
+  std::optional<ProcessCpu> peer_at_warm;
+  std::optional<ProcessCpu> peer_at_end;
   std::uint64_t last_count = 0;
   std::uint64_t next_tick = plan.start_ns + 1'000'000'000u;
   bool warm_sampled = false;
@@ -182,6 +187,7 @@ RunResults run_load(PreparedRun& run) {
     sleep_until_ns(next);
     if (!warm_sampled && next >= plan.warm_ns) {
       ::getrusage(RUSAGE_SELF, &at_warm);
+      peer_at_warm = read_processes_cpu(run.cpu_pids);
       warm_sampled = true;
     }
     if (run.progress && next >= next_tick) {
@@ -194,6 +200,7 @@ RunResults run_load(PreparedRun& run) {
     }
     if (next >= plan.end_ns) {
       ::getrusage(RUSAGE_SELF, &at_end);
+      peer_at_end = read_processes_cpu(run.cpu_pids);
       break;
     }
   }
@@ -211,6 +218,12 @@ RunResults run_load(PreparedRun& run) {
   }
   run.description.cpu_user_seconds = cpu_seconds(at_end.ru_utime) - cpu_seconds(at_warm.ru_utime);
   run.description.cpu_system_seconds = cpu_seconds(at_end.ru_stime) - cpu_seconds(at_warm.ru_stime);
+  if (peer_at_warm && peer_at_end) {
+    run.description.peer_cpu_valid = true;
+    run.description.peer_cpu_user_seconds = peer_at_end->user_seconds - peer_at_warm->user_seconds;
+    run.description.peer_cpu_system_seconds =
+        peer_at_end->system_seconds - peer_at_warm->system_seconds;
+  }
   RunResults total;
   for (const auto& w : workers) {
     total.merge(w->results());

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 #include "perf/load/load_options.h"
 #include "perf/load/run_plan.h"
@@ -19,6 +22,7 @@ struct PreparedRun {
   bool progress = false;
   core::Duration warmup{};
   core::Duration duration{};
+  std::vector<pid_t> cpu_pids;
 };
 PreparedRun prepare_run(const LoadOptions& options);
 

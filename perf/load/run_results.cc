@@ -71,6 +71,14 @@ std::string results_json(const RunResults& results, const RunDescription& run) {
                    {"3xx", results.status[2]}, {"4xx", results.status[3]},
                    {"5xx", results.status[4]}, {"other", results.status_other}};
   doc["cpu_seconds"] = {{"user", run.cpu_user_seconds}, {"system", run.cpu_system_seconds}};
+  if (!run.peer_cpu_pids.empty()) {
+    json::array pids(run.peer_cpu_pids.begin(), run.peer_cpu_pids.end());
+    doc["peer_cpu_seconds"] =
+        run.peer_cpu_valid ? json::value({{"pids", pids},
+                                          {"user", run.peer_cpu_user_seconds},
+                                          {"system", run.peer_cpu_system_seconds}})
+                           : json::value({{"pids", pids}, {"user", nullptr}, {"system", nullptr}});
+  }
   doc["bytes_received"] = results.bytes_received;
   doc["connections_opened"] = results.connections_opened;
   doc["settings"] = {
@@ -109,9 +117,17 @@ std::string results_text(const RunResults& results, const RunDescription& run) {
                  results.failures_of(FailureKind::Connect), results.failures_of(FailureKind::Reset),
                  results.failures_of(FailureKind::Timeout),
                  results.failures_of(FailureKind::Protocol));
+  const auto per_request = [&](double cpu) {
+    return results.requests > 0 ? cpu * 1e6 / static_cast<double>(results.requests) : 0.0;
+  };
   const double cpu = run.cpu_user_seconds + run.cpu_system_seconds;
-  fmt::format_to(line, "  ferry-load cpu {:.2f}s ({:.2f} us/request)\n", cpu,
-                 results.requests > 0 ? cpu * 1e6 / static_cast<double>(results.requests) : 0.0);
+  fmt::format_to(line, "  ferry-load cpu {:.2f}s ({:.2f} us/request)\n", cpu, per_request(cpu));
+  if (run.peer_cpu_valid) {
+    const double peer = run.peer_cpu_user_seconds + run.peer_cpu_system_seconds;
+    fmt::format_to(line, "  --cpu-pid cpu {:.2f}s ({:.2f} us/request)\n", peer, per_request(peer));
+  } else if (!run.peer_cpu_pids.empty()) {
+    fmt::format_to(line, "  --cpu-pid cpu: not readable\n");
+  }
   return out;
 }
 

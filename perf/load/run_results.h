@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "perf/load/latency_histogram.h"
 
@@ -60,6 +61,12 @@ struct RunDescription {
   double timeout_seconds = 0;
   double cpu_user_seconds = 0;    // ferry-load itself, within the window
   double cpu_system_seconds = 0;  // ferry-load itself, within the window
+  // --cpu-pid processes over the window; `peer_cpu_valid` false when one of
+  // them could not be read at either edge.
+  std::vector<int> peer_cpu_pids;
+  bool peer_cpu_valid = false;
+  double peer_cpu_user_seconds = 0;
+  double peer_cpu_system_seconds = 0;
 };
 
 // DESIGN.md's JSON shape plus extensions ("cpu_seconds", "latency_seconds"
