@@ -65,6 +65,11 @@ class ClientSession {
   // (the session has already reported its failed requests).
   virtual bool on_data(const std::uint8_t* data, std::size_t size) = 0;
 
+  // The peer closed its side. A session whose response is delimited by the
+  // close completes it here; whatever is still in flight afterwards is failed
+  // by the connection.
+  virtual void on_eof() {}
+
   // Appends every byte that is ready to be written to `out`. False on a
   // fatal session error (the connection must close).
   virtual bool produce_output(std::vector<std::uint8_t>& out) = 0;

@@ -125,6 +125,9 @@ void LoadConnection::read_all(bool peer_closing) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return;
     }
+    if (n == 0) {
+      session_->on_eof();
+    }
     // EOF or an error: whatever is in flight was cut off. A server that
     // never answered on this connection gets the back-off, not a tight loop.
     close(FailureKind::Reset, !answered_since_connect_);

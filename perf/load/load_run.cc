@@ -218,7 +218,7 @@ RunResults run_load(PreparedRun& run) {
   }
   run.description.cpu_user_seconds = cpu_seconds(at_end.ru_utime) - cpu_seconds(at_warm.ru_utime);
   run.description.cpu_system_seconds = cpu_seconds(at_end.ru_stime) - cpu_seconds(at_warm.ru_stime);
-  if (peer_at_warm && peer_at_end) {
+  if (!run.cpu_pids.empty() && peer_at_warm && peer_at_end) {
     run.description.peer_cpu_valid = true;
     run.description.peer_cpu_user_seconds = peer_at_end->user_seconds - peer_at_warm->user_seconds;
     run.description.peer_cpu_system_seconds =
