@@ -76,6 +76,8 @@ def main():
     p.add_argument("--root", required=True)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--duration", type=int, default=5)
+    p.add_argument("--quiet-wait", type=int, default=60,
+                   help="max seconds to wait for a quiet machine before each round")
     args = p.parse_args()
     binary = os.path.join(args.root, "build", "bin", "ferry-load")
     cpus = sorted(os.sched_getaffinity(0))
@@ -96,8 +98,12 @@ def main():
                                                   work))],
     }
     results = {}
+    machine = measure.Machine([c for c in (load_cpu, server_cpu) if c is not None],
+                              upstream.pids)
+    quiet = []
     try:
         for rnd in range(args.rounds):
+            quiet.append(machine.wait_quiet(args.quiet_wait))
             for case, tools in pairs.items():
                 for tool, run in tools:
                     try:
@@ -110,6 +116,10 @@ def main():
         upstream.stop()
     print(f"ferry-load vs wrk / h2load, {args.rounds} rounds of {args.duration} s, medians; "
           f"load generator pinned to CPU {load_cpu}, nginx upstream to CPU {server_cpu}")
+    noisy = [f"{b:.0%}" for b in quiet if b >= 0.10]
+    if noisy:
+        print(f"WARNING: {len(noisy)} round(s) started on a busy machine (busiest pinned CPU "
+              f"{', '.join(noisy)}): the comparison is not trustworthy")
     print(f"{'case':34} {'tool':11} {'req/s':>10} {'p50 us':>9} {'own CPU us/req':>15}")
     verdict = {}
     for case, tools in results.items():

@@ -106,9 +106,12 @@ PreparedRun prepare_run(const LoadOptions& options) {
       std::clamp<std::uint64_t>(run.plan.timeout_ns / 8, 1'000'000, 100'000'000);
   const std::uint32_t streams = options.http2 ? options.streams : 1;
   if (options.http2) {
-    run.plan.make_session = [&request = run.plan.request, streams](SessionEvents& events) {
+    // The sessions point into the template's strings: the factory owns a
+    // copy that lives as long as the plan (which may be moved around).
+    auto request = std::make_shared<const RequestTemplate>(run.plan.request);
+    run.plan.make_session = [request, streams](SessionEvents& events) {
       return std::unique_ptr<ClientSession>(
-          std::make_unique<Http2Session>(request, streams, events));
+          std::make_unique<Http2Session>(*request, streams, events));
     };
   } else {
     run.plan.make_session = make_http1_session_factory(run.plan.request);
