@@ -139,8 +139,12 @@ def plot(out_dir, raw, targets):
         for m in raw:
             r = m.get("result") or {}
             v = (r.get("bench") or {}).get("proxy_cpu_us_per_request")
-            if m["target"] == t and v is not None:
-                (h1 if m["scenario"] == "h1max" else h2).append(v)
+            if m["target"] != t or v is None:
+                continue
+            if m["scenario"] == "h1max":
+                h1.append(v)
+            elif m["scenario"] == "h2max":
+                h2.append(v)
         if h1 or h2:
             cpu_rows.append((t, statistics.median(h1) if h1 else 0,
                              statistics.median(h2) if h2 else 0))
