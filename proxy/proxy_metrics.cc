@@ -1,5 +1,7 @@
 #include "proxy/proxy_metrics.h"
 
+#include "proxy/core/http1/parse_error.h"
+
 namespace ferry::proxy {
 
 ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
@@ -38,6 +40,20 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
       "ferry_upstream_pending_overflow_total",
       "Requests refused by a circuit breaker (pending queue, connections or requests full)",
       {"cluster"});
+  upstream_retries =
+      r.counter_family("ferry_upstream_retries_total", "Upstream retries started", {"cluster"});
+  upstream_retry_overflow = r.counter_family(
+      "ferry_upstream_retry_overflow_total",
+      "Retries not started because the retry budget or max_retries was exhausted", {"cluster"});
+  upstream_protocol_errors = r.counter_family(
+      "ferry_upstream_protocol_errors_total",
+      "Malformed upstream responses (answered 502 or reset; the connection is not reused)",
+      {"cluster"});
+  upstream_safe_retries = r.counter_family(
+      "ferry_upstream_safe_retries_total",
+      "Requests retried because they provably never reached an application (connect failure, "
+      "or a reused keep-alive connection closed before any response byte)",
+      {"cluster"});
   endpoints = r.gauge_family("ferry_endpoints", "Cluster endpoints by state", {"cluster", "state"});
   config_updates_rejected = r.counter_family(
       "ferry_config_updates_rejected_total",
@@ -53,7 +69,19 @@ ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener)
       connections_overflow(m.registry.counter(m.downstream_connections_overflow, {listener})),
       bytes_received(m.registry.counter(m.bytes_received, {listener})),
       bytes_sent(m.registry.counter(m.bytes_sent, {listener})),
-      accept_errors(m.registry.counter(m.accept_errors, {listener})) {}
+      accept_errors(m.registry.counter(m.accept_errors, {listener})),
+      headers_dropped(m.registry.counter(m.headers_dropped, {listener})),
+      h2c_refused(m.registry.counter(m.h2c_refused, {listener})) {
+  for (std::size_t i = 0; i < 5; ++i) {
+    requests[i] = m.registry.counter(m.downstream_requests, {listener, kCodeClasses[i]});
+  }
+  using core::http1::RejectReason;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(RejectReason::Count); ++i) {
+    rejected.push_back(m.registry.counter(
+        m.downstream_rejected,
+        {listener, std::string(core::http1::reason_name(static_cast<RejectReason>(i)))}));
+  }
+}
 
 ClusterStats::ClusterStats(ProxyMetrics& m, const std::string& cluster)
     : connections_active(m.registry.gauge(m.upstream_connections_active, {cluster})),
@@ -62,6 +90,16 @@ ClusterStats::ClusterStats(ProxyMetrics& m, const std::string& cluster)
       endpoints_healthy(m.registry.gauge(m.endpoints, {cluster, "healthy"})),
       endpoints_unhealthy(m.registry.gauge(m.endpoints, {cluster, "unhealthy"})),
       endpoints_unknown(m.registry.gauge(m.endpoints, {cluster, "unknown"})),
-      endpoints_ejected(m.registry.gauge(m.endpoints, {cluster, "ejected"})) {}
+      endpoints_ejected(m.registry.gauge(m.endpoints, {cluster, "ejected"})),
+      request_duration(m.registry.histogram(m.upstream_request_duration, {cluster})),
+      retries(m.registry.counter(m.upstream_retries, {cluster})),
+      retry_overflow(m.registry.counter(m.upstream_retry_overflow, {cluster})),
+      pending_overflow(m.registry.counter(m.upstream_pending_overflow, {cluster})),
+      protocol_errors(m.registry.counter(m.upstream_protocol_errors, {cluster})),
+      safe_retries(m.registry.counter(m.upstream_safe_retries, {cluster})) {
+  for (std::size_t i = 0; i < 5; ++i) {
+    requests[i] = m.registry.counter(m.upstream_requests, {cluster, kCodeClasses[i]});
+  }
+}
 
 }  // namespace ferry::proxy

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "proxy/core/stats.h"
 
@@ -27,10 +29,22 @@ struct ProxyMetrics {
   Id upstream_connections_total;
   Id upstream_connect_failures;
   Id upstream_pending_overflow;
+  Id upstream_retries;
+  Id upstream_retry_overflow;
+  Id upstream_protocol_errors;
+  Id upstream_safe_retries;
   Id endpoints;
   Id config_updates_rejected;
   Id accept_errors;
+  Id headers_dropped;
+  Id h2c_refused;
 };
+
+// Status classes as label values, indexed by status / 100 − 1.
+inline constexpr const char* kCodeClasses[5] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+inline std::size_t code_class_index(unsigned status) {
+  return status >= 100 && status < 600 ? status / 100 - 1 : 4;
+}
 
 // Per-listener series. Owned by the listener's process-wide state; workers
 // write them through the handles (each worker writes its own shard).
@@ -42,6 +56,11 @@ struct ListenerStats {
   core::Counter bytes_received;
   core::Counter bytes_sent;
   core::Counter accept_errors;
+  // HTTP listeners.
+  core::Counter requests[5];  // by code class
+  std::vector<core::Counter> rejected;  // by core::http1::RejectReason
+  core::Counter headers_dropped;
+  core::Counter h2c_refused;
 };
 
 // Per-cluster series.
@@ -54,6 +73,14 @@ struct ClusterStats {
   core::Gauge endpoints_unhealthy;
   core::Gauge endpoints_unknown;
   core::Gauge endpoints_ejected;
+  // HTTP clusters.
+  core::Counter requests[5];  // by final status class
+  core::Histogram request_duration;
+  core::Counter retries;
+  core::Counter retry_overflow;
+  core::Counter pending_overflow;
+  core::Counter protocol_errors;
+  core::Counter safe_retries;
 };
 
 }  // namespace ferry::proxy
