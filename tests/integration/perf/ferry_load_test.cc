@@ -82,6 +82,24 @@ TEST(FerryLoad, Http2SmokeRunGivesACoherentReport) {
   EXPECT_EQ(count(r.at("connections_opened")), 4u);
 }
 
+TEST(FerryLoad, Http1SmokeRunGivesACoherentReport) {
+  NginxPeer nginx;
+  const LoadOutcome out = run_ferry_load(
+      {"--url", url(nginx.http1_port()), "-c", "8", "--duration", "1s", "--warmup", "200ms"});
+  ASSERT_EQ(out.exit_code, 0) << out.output;
+  expect_coherent(out.report);
+  const json::object& r = out.report.as_object();
+  EXPECT_GT(count(r.at("requests")), 100u) << out.output;
+  EXPECT_EQ(count(r.at("status").at("2xx")), count(r.at("requests")));
+  for (const char* kind : {"connect", "reset", "timeout", "protocol"}) {
+    EXPECT_EQ(count(r.at("errors").at(kind)), 0u) << kind;
+  }
+  EXPECT_EQ(r.at("settings").at("protocol").as_string(), "http/1.1");
+  EXPECT_EQ(count(r.at("connections_opened")), 8u);
+  // 12-byte body plus nginx's head: more than a body's worth per response.
+  EXPECT_GT(count(r.at("bytes_received")), count(r.at("requests")) * 12);
+}
+
 TEST(FerryLoad, CountsStatusErrorsByClass) {
   NginxPeer nginx;
   const LoadOutcome out = run_ferry_load({"--url", url(nginx.h2c_port(), "/missing"), "--http2",
@@ -94,11 +112,17 @@ TEST(FerryLoad, CountsStatusErrorsByClass) {
   EXPECT_EQ(count(r.at("errors").at("status_4xx")), count(r.at("requests")));
 }
 
-TEST(FerryLoad, OpenLoopHoldsItsRateWithinTwoPercent) {
+void expect_rate_held(bool http2) {
   NginxPeer nginx;
-  const LoadOutcome out =
-      run_ferry_load({"--url", url(nginx.h2c_port()), "--http2", "-c", "8", "--rate", "2000",
-                      "--duration", "2s", "--warmup", "300ms"});
+  std::vector<std::string> args = {"--url",      url(http2 ? nginx.h2c_port() : nginx.http1_port()),
+                                   "-c",         "8",
+                                   "--rate",     "2000",
+                                   "--duration", "2s",
+                                   "--warmup",   "300ms"};
+  if (http2) {
+    args.push_back("--http2");
+  }
+  const LoadOutcome out = run_ferry_load(args);
   ASSERT_EQ(out.exit_code, 0) << out.output;
   expect_coherent(out.report);
   // Every request intended in the window is counted (answered or an
@@ -107,7 +131,14 @@ TEST(FerryLoad, OpenLoopHoldsItsRateWithinTwoPercent) {
   EXPECT_EQ(count(out.report.at("errors").at("timeout")), 0u);
 }
 
-TEST(FerryLoad, OpenLoopReportsAServerStallInTheTail) {
+TEST(FerryLoad, OpenLoopHoldsItsRateWithinTwoPercentHttp1) {
+  expect_rate_held(false);
+}
+TEST(FerryLoad, OpenLoopHoldsItsRateWithinTwoPercentHttp2) {
+  expect_rate_held(true);
+}
+
+void expect_stall_in_tail(bool http2) {
   NginxPeer nginx;
   std::atomic<bool> stalled{false};
   // Stop the (single-process) server for 200 ms in the middle of the
@@ -119,9 +150,15 @@ TEST(FerryLoad, OpenLoopReportsAServerStallInTheTail) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     ::kill(nginx.pid(), SIGCONT);
   });
-  const LoadOutcome out =
-      run_ferry_load({"--url", url(nginx.h2c_port()), "--http2", "-c", "4", "--rate", "1000",
-                      "--duration", "2s", "--warmup", "200ms"});
+  std::vector<std::string> args = {"--url",      url(http2 ? nginx.h2c_port() : nginx.http1_port()),
+                                   "-c",         "4",
+                                   "--rate",     "1000",
+                                   "--duration", "2s",
+                                   "--warmup",   "200ms"};
+  if (http2) {
+    args.push_back("--http2");
+  }
+  const LoadOutcome out = run_ferry_load(args);
   staller.join();
   ASSERT_TRUE(stalled);
   ASSERT_EQ(out.exit_code, 0) << out.output;
@@ -133,6 +170,13 @@ TEST(FerryLoad, OpenLoopReportsAServerStallInTheTail) {
   EXPECT_GT(number(latency.at("p99")), 0.150) << out.output;
   EXPECT_GT(number(latency.at("max")), 0.190) << out.output;
   EXPECT_LT(number(latency.at("p50")), 0.100) << out.output;
+}
+
+TEST(FerryLoad, OpenLoopReportsAServerStallInTheTailHttp1) {
+  expect_stall_in_tail(false);
+}
+TEST(FerryLoad, OpenLoopReportsAServerStallInTheTailHttp2) {
+  expect_stall_in_tail(true);
 }
 
 TEST(FerryLoad, ConnectFailuresAreCountedAndTheRunStillSucceeds) {
@@ -171,13 +215,18 @@ class SilentListener {
 
 TEST(FerryLoad, RequestsWithoutAnswerTimeOut) {
   SilentListener silent;
-  const LoadOutcome out =
-      run_ferry_load({"--url", url(silent.port()), "--http2", "-c", "2", "--timeout", "100ms",
-                      "--duration", "1s", "--warmup", "0s"});
-  ASSERT_EQ(out.exit_code, 0) << out.output;
-  expect_coherent(out.report);
-  EXPECT_GT(count(out.report.at("errors").at("timeout")), 0u) << out.output;
-  EXPECT_EQ(count(out.report.at("requests")), 0u);
+  for (bool http2 : {false, true}) {
+    std::vector<std::string> args = {"--url", url(silent.port()), "-c",    "2",        "--timeout",
+                                     "100ms", "--duration",       "600ms", "--warmup", "0s"};
+    if (http2) {
+      args.push_back("--http2");
+    }
+    const LoadOutcome out = run_ferry_load(args);
+    ASSERT_EQ(out.exit_code, 0) << out.output;
+    expect_coherent(out.report);
+    EXPECT_GT(count(out.report.at("errors").at("timeout")), 0u) << out.output;
+    EXPECT_EQ(count(out.report.at("requests")), 0u);
+  }
 }
 
 TEST(FerryLoad, ConnectionsClosedMidRequestCountAsResets) {
