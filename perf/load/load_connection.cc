@@ -253,7 +253,9 @@ void LoadConnection::sweep(std::uint64_t now_ns) {
       close(FailureKind::Timeout, false);
       return;
     }
-    flush();  // HTTP/2: the RST_STREAM frames
+    // HTTP/2: sends the RST_STREAM frames; streams they closed free room
+    // that this or the next sweep fills (an open loop may have requests due).
+    issue(now_ns);
   }
 }
 
