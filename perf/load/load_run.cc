@@ -9,9 +9,11 @@
 #include <cctype>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -142,6 +144,73 @@ PreparedRun prepare_run(const LoadOptions& options) {
   return run;
 }
 
+namespace {
+
+// CPU time at one edge of the window: ferry-load's own and the --cpu-pid
+// processes'.
+struct CpuSample {
+  rusage self{};
+  std::optional<ProcessCpu> peers;
+};
+
+CpuSample sample_cpu(const std::vector<pid_t>& pids) {
+  CpuSample sample;
+  ::getrusage(RUSAGE_SELF, &sample.self);
+  sample.peers = read_processes_cpu(pids);
+  return sample;
+}
+
+// The main thread's part of a run: sleeps to the window's edges to sample
+// CPU time there, printing the progress line once a second on the way.
+std::pair<CpuSample, CpuSample> watch_window(const PreparedRun& run,
+                                             const std::function<std::uint64_t()>& responses) {
+  const RunPlan& plan = run.plan;
+  std::pair<CpuSample, CpuSample> edges;
+  std::uint64_t last_count = 0;
+  std::uint64_t next_tick = plan.start_ns + 1'000'000'000u;
+  bool warm_sampled = false;
+  for (;;) {
+    std::uint64_t next = plan.end_ns;
+    if (!warm_sampled) {
+      next = std::min(next, plan.warm_ns);
+    }
+    if (run.progress) {
+      next = std::min(next, next_tick);
+    }
+    sleep_until_ns(next);
+    if (!warm_sampled && next >= plan.warm_ns) {
+      edges.first = sample_cpu(run.cpu_pids);
+      warm_sampled = true;
+    }
+    if (run.progress && next >= next_tick) {
+      const std::uint64_t count = responses();
+      fmt::print("\r[{:4.0f}s] {:10} req/s  {:12} responses ",
+                 static_cast<double>(next_tick - plan.start_ns) / 1e9, count - last_count, count);
+      std::fflush(stdout);
+      last_count = count;
+      next_tick += 1'000'000'000u;
+    }
+    if (next >= plan.end_ns) {
+      edges.second = sample_cpu(run.cpu_pids);
+      return edges;
+    }
+  }
+}
+
+void describe_cpu(const PreparedRun& run, const std::pair<CpuSample, CpuSample>& edges,
+                  RunDescription& d) {
+  const auto& [warm, end] = edges;
+  d.cpu_user_seconds = cpu_seconds(end.self.ru_utime) - cpu_seconds(warm.self.ru_utime);
+  d.cpu_system_seconds = cpu_seconds(end.self.ru_stime) - cpu_seconds(warm.self.ru_stime);
+  if (!run.cpu_pids.empty() && warm.peers && end.peers) {
+    d.peer_cpu_valid = true;
+    d.peer_cpu_user_seconds = end.peers->user_seconds - warm.peers->user_seconds;
+    d.peer_cpu_system_seconds = end.peers->system_seconds - warm.peers->system_seconds;
+  }
+}
+
+}  // namespace
+
 RunResults run_load(PreparedRun& run) {
   RunPlan& plan = run.plan;
   // The workers start connecting at once; the schedule starts with them.
@@ -164,49 +233,13 @@ RunResults run_load(PreparedRun& run) {
   for (std::size_t i = 0; i < workers.size(); ++i) {
     threads.emplace_back([&, i] { errors[i] = workers[i]->run(); });
   }
-
-  auto responses = [&] {
+  const auto edges = watch_window(run, [&] {
     std::uint64_t sum = 0;
     for (const auto& w : workers) {
       sum += w->responses_seen();
     }
     return sum;
-  };
-  rusage at_warm{};
-  rusage at_end{};
-  std::optional<ProcessCpu> peer_at_warm;
-  std::optional<ProcessCpu> peer_at_end;
-  std::uint64_t last_count = 0;
-  std::uint64_t next_tick = plan.start_ns + 1'000'000'000u;
-  bool warm_sampled = false;
-  for (;;) {
-    std::uint64_t next = plan.end_ns;
-    if (!warm_sampled) {
-      next = std::min(next, plan.warm_ns);
-    }
-    if (run.progress) {
-      next = std::min(next, next_tick);
-    }
-    sleep_until_ns(next);
-    if (!warm_sampled && next >= plan.warm_ns) {
-      ::getrusage(RUSAGE_SELF, &at_warm);
-      peer_at_warm = read_processes_cpu(run.cpu_pids);
-      warm_sampled = true;
-    }
-    if (run.progress && next >= next_tick) {
-      const std::uint64_t count = responses();
-      fmt::print("\r[{:4.0f}s] {:10} req/s  {:12} responses ",
-                 static_cast<double>(next_tick - plan.start_ns) / 1e9, count - last_count, count);
-      std::fflush(stdout);
-      last_count = count;
-      next_tick += 1'000'000'000u;
-    }
-    if (next >= plan.end_ns) {
-      ::getrusage(RUSAGE_SELF, &at_end);
-      peer_at_end = read_processes_cpu(run.cpu_pids);
-      break;
-    }
-  }
+  });
   for (auto& thread : threads) {
     thread.join();
   }
@@ -219,14 +252,7 @@ RunResults run_load(PreparedRun& run) {
       throw std::runtime_error(error);
     }
   }
-  run.description.cpu_user_seconds = cpu_seconds(at_end.ru_utime) - cpu_seconds(at_warm.ru_utime);
-  run.description.cpu_system_seconds = cpu_seconds(at_end.ru_stime) - cpu_seconds(at_warm.ru_stime);
-  if (!run.cpu_pids.empty() && peer_at_warm && peer_at_end) {
-    run.description.peer_cpu_valid = true;
-    run.description.peer_cpu_user_seconds = peer_at_end->user_seconds - peer_at_warm->user_seconds;
-    run.description.peer_cpu_system_seconds =
-        peer_at_end->system_seconds - peer_at_warm->system_seconds;
-  }
+  describe_cpu(run, edges, run.description);
   RunResults total;
   for (const auto& w : workers) {
     total.merge(w->results());
