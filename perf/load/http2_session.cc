@@ -66,9 +66,19 @@ struct Http2Session::Callbacks {
       return 0;
     }
     Stream* stream = stream_of(session, frame->hd.stream_id);
-    if (stream != nullptr && !stream->reported) {
-      stream->reported = true;
+    if (stream != nullptr && self->settle(*stream)) {
       self->events_.on_response(stream->timing, stream->status);
+    }
+    return 0;
+  }
+
+  static int on_frame_send(nghttp2_session* /*session*/, const nghttp2_frame* frame,
+                           void* user_data) {
+    // nghttp2 answers a connection error it detected (a malformed frame,
+    // garbage instead of the server's SETTINGS) with a GOAWAY and closes
+    // every stream: those are protocol failures, not refusals.
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+      static_cast<Http2Session*>(user_data)->local_error_ = true;
     }
     return 0;
   }
@@ -80,9 +90,10 @@ struct Http2Session::Callbacks {
     if (stream == nullptr) {
       return 0;
     }
-    if (!stream->reported) {
-      stream->reported = true;
-      if (error_code == NGHTTP2_REFUSED_STREAM) {
+    if (self->settle(*stream)) {
+      if (self->local_error_) {
+        self->events_.on_request_failed(stream->timing, FailureKind::Protocol);
+      } else if (error_code == NGHTTP2_REFUSED_STREAM) {
         self->events_.on_request_refused(stream->timing);
       } else {
         self->events_.on_request_failed(stream->timing, FailureKind::Reset);
@@ -116,6 +127,7 @@ Http2Session::Http2Session(const RequestTemplate& request, std::uint32_t streams
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &Callbacks::on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Callbacks::on_frame_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Callbacks::on_stream_close);
+  nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &Callbacks::on_frame_send);
   const int rv = nghttp2_session_client_new(&session_, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
   if (rv != 0) {
@@ -135,9 +147,9 @@ Http2Session::Http2Session(const RequestTemplate& request, std::uint32_t streams
 
 Http2Session::~Http2Session() {
   // Deleting the session may still call on_stream_close for open streams;
-  // mark them reported so nothing is counted twice.
+  // settle them so nothing is counted twice.
   for (Stream& stream : streams_) {
-    stream.reported = true;
+    settle(stream);
   }
   nghttp2_session_del(session_);
 }
@@ -168,6 +180,16 @@ bool Http2Session::submit(const RequestTiming& timing) {
   free_.pop_back();
   stream = Stream{timing, id, 0, true, false};
   ++active_;
+  ++pending_;
+  return true;
+}
+
+bool Http2Session::settle(Stream& stream) {
+  if (stream.reported) {
+    return false;
+  }
+  stream.reported = true;
+  --pending_;
   return true;
 }
 
@@ -203,12 +225,18 @@ bool Http2Session::produce_output(std::vector<std::uint8_t>& out) {
       return false;
     }
     if (n == 0) {
-      return true;
+      break;
     }
     // Small frames are gathered into one write (nghttp2's own advice with
     // TCP_NODELAY).
     out.insert(out.end(), chunk, chunk + n);
   }
+  if (local_error_) {
+    broken_ = true;
+    fail_all(FailureKind::Protocol);
+    return false;
+  }
+  return true;
 }
 
 bool Http2Session::finished() const {
@@ -218,8 +246,7 @@ bool Http2Session::finished() const {
 
 void Http2Session::fail_all(FailureKind kind) {
   for (Stream& stream : streams_) {
-    if (stream.in_use && !stream.reported) {
-      stream.reported = true;
+    if (stream.in_use && settle(stream)) {
       events_.on_request_failed(stream.timing, kind);
     }
   }
@@ -228,7 +255,7 @@ void Http2Session::fail_all(FailureKind kind) {
 bool Http2Session::expire(std::uint64_t sent_before_ns) {
   for (Stream& stream : streams_) {
     if (stream.in_use && !stream.reported && stream.timing.sent_ns < sent_before_ns) {
-      stream.reported = true;
+      settle(stream);
       events_.on_request_failed(stream.timing, FailureKind::Timeout);
       // The slot is freed when nghttp2 closes the stream after sending this.
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream.id, NGHTTP2_CANCEL);

@@ -25,7 +25,7 @@ class Http2Session final : public ClientSession {
   Http2Session& operator=(const Http2Session&) = delete;
 
   std::uint32_t capacity() const override;
-  std::uint32_t in_flight() const override { return active_; }
+  std::uint32_t in_flight() const override { return pending_; }
   bool submit(const RequestTiming& timing) override;
   bool on_data(const std::uint8_t* data, std::size_t size) override;
   bool produce_output(std::vector<std::uint8_t>& out) override;
@@ -44,14 +44,18 @@ class Http2Session final : public ClientSession {
   struct Callbacks;
 
   void release(Stream& stream);
+  // Marks the stream's outcome as reported; true the first time.
+  bool settle(Stream& stream);
 
   SessionEvents& events_;
   nghttp2_session* session_ = nullptr;
   std::vector<nghttp2_nv> headers_;
   std::vector<Stream> streams_;
   std::vector<std::uint32_t> free_;
-  std::uint32_t active_ = 0;
-  bool goaway_ = false;
+  std::uint32_t active_ = 0;   // slots in use (until nghttp2 closes the stream)
+  std::uint32_t pending_ = 0;  // streams with no outcome reported yet
+  bool goaway_ = false;        // the server sent GOAWAY
+  bool local_error_ = false;   // nghttp2 sent GOAWAY for an error it detected
   bool broken_ = false;
 };
 

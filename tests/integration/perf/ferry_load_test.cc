@@ -256,6 +256,25 @@ TEST(FerryLoad, ConnectionsClosedMidRequestCountAsResets) {
   EXPECT_GT(count(out.report.at("errors").at("reset")), 0u) << out.output;
 }
 
+TEST(FerryLoad, ProtocolMismatchIsCountedWithBackOff) {
+  NginxPeer nginx;
+  // HTTP/2 to the HTTP/1.1 port, HTTP/1.1 to the h2c port.
+  const LoadOutcome h2 = run_ferry_load({"--url", url(nginx.http1_port()), "--http2", "-c", "2",
+                                         "--duration", "1s", "--warmup", "0s"});
+  const LoadOutcome h1 = run_ferry_load(
+      {"--url", url(nginx.h2c_port()), "-c", "2", "--duration", "1s", "--warmup", "0s"});
+  for (const LoadOutcome* out : {&h2, &h1}) {
+    ASSERT_EQ(out->exit_code, 0) << out->output;
+    expect_coherent(out->report);
+    const json::object& errors = out->report.at("errors").as_object();
+    EXPECT_GT(count(errors.at("protocol")) + count(errors.at("reset")), 0u) << out->output;
+    EXPECT_EQ(count(out->report.at("requests")), 0u);
+    // Connections that never get an answer back off (1 ms doubling to
+    // 100 ms): a handful per second, not a tight reconnect loop.
+    EXPECT_LT(count(out->report.at("connections_opened")), 100u) << out->output;
+  }
+}
+
 TEST(FerryLoad, UsageErrorsAndUnsupportedUrls) {
   EXPECT_EQ(run_ferry_load({"--duration", "1s"}).exit_code, 2);  // --url missing
   EXPECT_EQ(run_ferry_load({"--url", "http://127.0.0.1:1/", "--duration", "5"}).exit_code, 2);
