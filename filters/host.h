@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "proxy/core/address.h"
@@ -23,7 +24,7 @@ const char* to_string(HealthStatus status);
 // detection, registry health) and read by anyone. Decisions that must agree
 // across workers (who is ejected, who is healthy) are taken on main and
 // published as an immutable per-cluster overlay; `state` is its source.
-class Host {
+class Host : public std::enable_shared_from_this<Host> {
  public:
   Host(core::SocketAddress address, std::string hostname)
       : address_(address), address_text_(address.to_string()), hostname_(std::move(hostname)) {}

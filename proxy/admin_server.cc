@@ -39,8 +39,12 @@ boost::system::error_code AdminServer::listen(const core::SocketAddress& address
   return server_->listen(address);
 }
 
-core::SocketAddress AdminServer::address() const { return server_->local_address(); }
+core::SocketAddress AdminServer::address() const {
+  return server_->local_address();
+}
 
-void AdminServer::close() { server_->close(); }
+void AdminServer::close() {
+  server_->close();
+}
 
 }  // namespace ferry::proxy

@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "proxy/listener.h"
+#include "proxy/core/config/proxy_config.h"
 
 namespace ferry::proxy {
 
@@ -27,7 +27,7 @@ class Connection {
 // hold the shared_ptr) and removes itself when it ends.
 class ConnectionSet {
  public:
-  void add(const std::shared_ptr<Connection>& c, TrafficDirection direction) {
+  void add(const std::shared_ptr<Connection>& c, core::Direction direction) {
     live_[c.get()] = Entry{c, direction};
   }
   void remove(Connection* c) { live_.erase(c); }
@@ -38,14 +38,14 @@ class ConnectionSet {
     for_each_if([](const Entry&) { return true; }, fn);
   }
   template <typename Fn>
-  void for_each_of_direction(TrafficDirection direction, Fn&& fn) {
+  void for_each_of_direction(core::Direction direction, Fn&& fn) {
     for_each_if([direction](const Entry& e) { return e.direction == direction; }, fn);
   }
 
  private:
   struct Entry {
     std::weak_ptr<Connection> connection;
-    TrafficDirection direction;
+    core::Direction direction;
   };
 
   template <typename Pred, typename Fn>

@@ -4,8 +4,12 @@
 
 #include <boost/asio/post.hpp>
 
+#include "proxy/admin_server.h"
 #include "proxy/connection_set.h"
+#include "proxy/core/config/config_json.h"
 #include "proxy/core/log.h"
+#include "proxy/http/access_log.h"
+#include "proxy/http/http1_server_connection.h"
 #include "proxy/main_thread_release.h"
 #include "proxy/snapshot.h"
 #include "proxy/tcp_proxy_session.h"
@@ -23,26 +27,40 @@ constexpr auto kInFlightPoll = std::chrono::milliseconds(20);
 
 void start_connection(Worker& worker, const std::shared_ptr<Listener>& listener,
                       tcp::socket socket) {
-  switch (listener->options().protocol) {
-    case ListenerProtocol::Tcp: {
+  switch (listener->config().protocol) {
+    case core::ListenerProtocol::Tcp: {
       auto session = std::make_shared<TcpProxySession>(worker, listener, std::move(socket));
       session->start();
       return;
     }
-    case ListenerProtocol::Http:
-      break;
+    case core::ListenerProtocol::Http: {
+      auto connection =
+          std::make_shared<Http1ServerConnection<tcp::socket>>(worker, listener, std::move(socket));
+      connection->start();
+      return;
+    }
   }
-  // Unreachable: the config refuses listener protocols the runtime lacks.
-  listener->stats().connections_active.dec();
-  listener->release();
+}
+
+bool is_ip_literal(const std::string& host) {
+  return core::SocketAddress::parse(host + ":0") || core::SocketAddress::parse("[" + host + "]:0");
+}
+
+std::optional<core::SocketAddress> literal_address(const core::HostPort& endpoint) {
+  auto a = core::SocketAddress::parse(endpoint.host + ":" + std::to_string(endpoint.port));
+  if (!a) {
+    a = core::SocketAddress::parse("[" + endpoint.host + "]:" + std::to_string(endpoint.port));
+  }
+  return a;
 }
 
 }  // namespace
 
-Server::Server(ServerSpec spec)
-    : spec_(std::move(spec)),
+Server::Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers)
+    : config_(std::move(config)),
+      worker_count_(workers),
       started_(std::chrono::steady_clock::now()),
-      stats_(spec_.workers + 1),
+      stats_(workers + 1),
       metrics_(stats_),
       build_info_(stats_.gauge(metrics_.build_info, {FERRY_VERSION})),
       dns_(context_, [this] { rebuild_snapshot(); }),
@@ -57,6 +75,9 @@ Server::~Server() {
   // connections that reference listeners and stats), then the snapshot
   // releases they posted back to main, while stats and hosts are alive.
   dns_.stop();
+  if (admin_) {
+    admin_->close();
+  }
   for (auto& w : workers_) {
     w->stop();
   }
@@ -68,23 +89,31 @@ Server::~Server() {
 }
 
 boost::system::result<void> Server::start(std::string* error) {
-  for (const ListenerSpec& l : spec_.listeners) {
-    auto bound = bind_listen_sockets(l.address, spec_.workers, kListenBacklog);
+  for (const core::ListenerConfig& l : config_->listeners) {
+    auto bound = bind_listen_sockets(l.address, worker_count_, kListenBacklog);
     if (!bound) {
-      *error = "listener " + l.options.name + ": cannot listen on " + l.address.to_string() + ": " +
+      *error = "listener " + l.name + ": cannot listen on " + l.address.to_string() + ": " +
                bound.error().message();
       return bound.error();
     }
-    listeners_.push_back(std::make_shared<Listener>(l.options, bound->address(), metrics_));
+    listeners_.push_back(std::make_shared<Listener>(l, bound->address(), metrics_));
     sockets_.push_back(std::move(*bound));
   }
-  for (unsigned i = 0; i < spec_.workers; ++i) {
+  AdminService::Hooks hooks;
+  hooks.effective_config_json = [this] {
+    return core::to_json(*config_);
+  };
+  admin_ = std::make_unique<AdminServer>(context_, *this, std::move(hooks));
+  if (auto ec = admin_->listen(config_->admin.address)) {
+    *error = "admin: cannot listen on " + config_->admin.address.to_string() + ": " + ec.message();
+    return ec;
+  }
+  for (unsigned i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, kIoBufferSize));
   }
-  for (const ClusterSpec& c : spec_.clusters) {
-    for (const EndpointSpec& e : c.endpoints) {
-      if (!core::SocketAddress::parse(e.host + ":0") &&
-          !core::SocketAddress::parse("[" + e.host + "]:0")) {
+  for (const core::ClusterConfig& c : config_->clusters) {
+    for (const core::HostPort& e : c.endpoints) {
+      if (!is_ip_literal(e.host)) {
         dns_.watch(e.host, c.dns_refresh_interval);
       }
     }
@@ -120,7 +149,7 @@ int Server::run() {
 std::vector<Server::ListenerInfo> Server::listeners() const {
   std::vector<ListenerInfo> out;
   for (const auto& l : listeners_) {
-    out.push_back({l->name(), l->address().to_string(), to_string(l->options().protocol)});
+    out.push_back({l->name(), l->address().to_string(), to_string(l->config().protocol)});
   }
   return out;
 }
@@ -128,6 +157,10 @@ std::vector<Server::ListenerInfo> Server::listeners() const {
 bool Server::ready() const {
   return started_workers_ && dns_.initial_done() && drain_phase_ == DrainPhase::None &&
          !health_check_failed_;
+}
+
+core::SocketAddress Server::admin_address() const {
+  return admin_->address();
 }
 
 std::chrono::steady_clock::duration Server::uptime() const {
@@ -165,33 +198,47 @@ void Server::on_signal(int signo) {
   start_signals();
 }
 
+std::shared_ptr<const Cluster> Server::build_cluster(const core::ClusterConfig& config) {
+  std::vector<std::shared_ptr<filters::Host>> hosts;
+  for (const core::HostPort& e : config.endpoints) {
+    if (auto literal = literal_address(e)) {
+      hosts.push_back(hosts_.get_or_create(config.name, *literal, {}));
+      continue;
+    }
+    for (core::SocketAddress a : dns_.addresses(e.host)) {
+      a.set_port(e.port);
+      hosts.push_back(hosts_.get_or_create(config.name, a, e.host));
+    }
+  }
+  auto& shared = cluster_shared_[config.name];
+  if (!shared) {
+    auto owned = std::make_shared<const core::ClusterConfig>(config);
+    shared = std::make_shared<ClusterShared>(std::move(owned), metrics_);
+  }
+  return std::make_shared<const Cluster>(shared, std::move(hosts), worker_count_,
+                                         generation_ * 0x9e3779b97f4a7c15ULL + 1);
+}
+
 void Server::rebuild_snapshot() {
   std::vector<std::shared_ptr<const Cluster>> clusters;
-  for (const ClusterSpec& c : spec_.clusters) {
-    std::vector<std::shared_ptr<filters::Host>> hosts;
-    for (const EndpointSpec& e : c.endpoints) {
-      auto literal = core::SocketAddress::parse(e.host + ":" + std::to_string(e.port));
-      if (!literal) {
-        literal = core::SocketAddress::parse("[" + e.host + "]:" + std::to_string(e.port));
-      }
-      if (literal) {
-        hosts.push_back(hosts_.get_or_create(*literal, {}));
-        continue;
-      }
-      for (core::SocketAddress a : dns_.addresses(e.host)) {
-        a.set_port(e.port);
-        hosts.push_back(hosts_.get_or_create(a, e.host));
-      }
-    }
-    auto& stats = cluster_stats_[c.name];
-    if (!stats) {
-      stats = std::make_shared<ClusterStats>(metrics_, c.name);
-    }
-    clusters.push_back(std::make_shared<const Cluster>(c.name, c.upstream, std::move(hosts), stats,
-                                                       spec_.workers));
+  for (const core::ClusterConfig& c : config_->clusters) {
+    clusters.push_back(build_cluster(c));
   }
-  publish(
-      release_on(context_, std::make_unique<RuntimeSnapshot>(++generation_, std::move(clusters))));
+  std::map<std::string, std::unique_ptr<HttpListenerRuntime>, std::less<>> http;
+  for (const core::ListenerConfig& l : config_->listeners) {
+    if (l.protocol != core::ListenerProtocol::Http) {
+      continue;
+    }
+    std::shared_ptr<spdlog::logger> access_log;
+    if (l.access_log) {
+      access_log = open_access_log(l.access_log->path);
+    }
+    http.emplace(l.name, std::make_unique<HttpListenerRuntime>(
+                             std::make_shared<const core::ListenerConfig>(l), access_log));
+  }
+  ++generation_;
+  publish(release_on(context_, std::make_unique<RuntimeSnapshot>(
+                                   generation_, config_, std::move(clusters), std::move(http))));
 }
 
 void Server::publish(std::shared_ptr<const RuntimeSnapshot> snapshot) {
@@ -207,28 +254,12 @@ void Server::publish(std::shared_ptr<const RuntimeSnapshot> snapshot) {
 
 void Server::update_endpoint_gauges() {
   for (const auto& cluster : snapshot_->clusters()) {
-    std::int64_t healthy = 0, unhealthy = 0, unknown = 0, ejected = 0;
-    for (const auto& host : cluster->hosts()) {
-      if (host->state.ejected.load(std::memory_order_relaxed)) {
-        ++ejected;
-      }
-      switch (host->health()) {
-        case filters::HealthStatus::Healthy:
-          ++healthy;
-          break;
-        case filters::HealthStatus::Unhealthy:
-          ++unhealthy;
-          break;
-        case filters::HealthStatus::Unknown:
-          ++unknown;
-          break;
-      }
-    }
-    ClusterStats& s = cluster->stats();
-    s.endpoints_healthy.set(healthy);
-    s.endpoints_unhealthy.set(unhealthy);
-    s.endpoints_unknown.set(unknown);
-    s.endpoints_ejected.set(ejected);
+    const filters::RoutableHosts& r = cluster->routable();
+    ClusterStats& s = cluster->shared().stats();
+    s.endpoints_healthy.set(static_cast<std::int64_t>(r.healthy));
+    s.endpoints_unhealthy.set(static_cast<std::int64_t>(r.unhealthy));
+    s.endpoints_unknown.set(static_cast<std::int64_t>(r.unknown));
+    s.endpoints_ejected.set(static_cast<std::int64_t>(r.ejected));
   }
 }
 
@@ -237,8 +268,8 @@ void Server::drain(DrainTrigger trigger) {
   if (signal && !exit_requested_) {
     exit_requested_ = true;
     // Whatever is still running at drain.timeout after the signal is cut off.
-    if (spec_.drain_timeout.count() > 0) {
-      drain_deadline_.expires_after(spec_.drain_timeout);
+    if (config_->drain.timeout.count() > 0) {
+      drain_deadline_.expires_after(config_->drain.timeout);
       drain_deadline_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) {
           spdlog::warn("drain timeout: exiting with {} requests or connections in flight",
@@ -256,8 +287,8 @@ void Server::drain(DrainTrigger trigger) {
         hook();
       }
       // Step 2: ingress keeps accepting while peers learn (not for SIGINT).
-      if (trigger != DrainTrigger::Sigint && spec_.propagation_delay.count() > 0) {
-        drain_timer_.expires_after(spec_.propagation_delay);
+      if (trigger != DrainTrigger::Sigint && config_->drain.propagation_delay.count() > 0) {
+        drain_timer_.expires_after(config_->drain.propagation_delay);
         drain_timer_.async_wait([this](const boost::system::error_code& ec) {
           if (!ec) {
             stop_ingress();
@@ -298,11 +329,11 @@ void Server::stop_ingress() {
     Worker* worker = workers_[w].get();
     worker->post([this, worker, w, pending] {
       for (auto& acceptor : acceptors_[w]) {
-        if (acceptor->listener()->options().direction == TrafficDirection::Ingress) {
+        if (acceptor->listener()->ingress()) {
           acceptor->stop();
         }
       }
-      worker->connections().for_each_of_direction(TrafficDirection::Ingress,
+      worker->connections().for_each_of_direction(core::Direction::Ingress,
                                                   [](Connection& c) { c.drain(); });
       asio::post(context_, [this, pending] {
         if (--*pending != 0) {

@@ -4,6 +4,7 @@
 
 #include "proxy/connection_set.h"
 #include "proxy/core/stats.h"
+#include "proxy/http/upstream_pool.h"
 #include "proxy/snapshot.h"
 
 namespace ferry::proxy {
@@ -15,10 +16,25 @@ constexpr std::size_t kMaxFreeBuffers = 256;
 Worker::Worker(unsigned index, std::size_t buffer_size)
     : index_(index),
       buffers_(buffer_size, kMaxFreeBuffers),
-      connections_(std::make_unique<ConnectionSet>()) {}
+      connections_(std::make_unique<ConnectionSet>()),
+      prng_(filters::Prng::entropy_seed()),
+      pools_(std::make_unique<UpstreamPools>(*this)) {}
 
 Worker::~Worker() {
   stop();
+  // Close pooled connections before the loop that owns their handlers goes.
+  pools_.reset();
+}
+
+void Worker::set_snapshot(std::shared_ptr<const RuntimeSnapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+  std::vector<const filters::Host*> live;
+  for (const auto& cluster : snapshot_->clusters()) {
+    for (const auto& host : cluster->hosts()) {
+      live.push_back(host.get());
+    }
+  }
+  pools_->prune(live);
 }
 
 void Worker::start() {

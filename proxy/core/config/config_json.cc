@@ -122,15 +122,28 @@ json::value health_check(const HealthCheck& h) {
   return out;
 }
 
+// Under header activation the headers give the delay and status, so the
+// fixed values are left out (the reader refuses them there).
 json::value fault(const FaultConfig& f) {
+  const bool fixed = !f.header_activation;
   json::object out;
-  out["delay"] = optional(f.delay, [](const FaultDelay& d) {
-    return json::value(json::object{{"duration", duration(d.duration)}, {"percent", d.percent}});
-  });
-  out["abort"] = optional(f.abort, [](const FaultAbort& a) {
-    return json::value(json::object{{"status", a.status}, {"percent", a.percent}});
-  });
   out["header_activation"] = f.header_activation;
+  out["delay"] = optional(f.delay, [&](const FaultDelay& d) {
+    json::object delay;
+    if (fixed) {
+      delay["duration"] = duration(d.duration);
+    }
+    delay["percent"] = d.percent;
+    return json::value(std::move(delay));
+  });
+  out["abort"] = optional(f.abort, [&](const FaultAbort& a) {
+    json::object abort;
+    if (fixed) {
+      abort["status"] = a.status;
+    }
+    abort["percent"] = a.percent;
+    return json::value(std::move(abort));
+  });
   out["max_active"] = f.max_active;
   return out;
 }

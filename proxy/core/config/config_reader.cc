@@ -118,8 +118,9 @@ bool MapReader::boolean(std::string_view key, bool& out) {
   return parsed.has_value();
 }
 
-bool MapReader::number(std::string_view key, double& out, double min, double max) {
-  const auto value = take(key);
+bool MapReader::number(std::string_view key, double& out, double min, double max,
+                       Presence presence) {
+  const auto value = take(key, presence);
   const auto parsed = value ? read_number(ctx_, *value, min, max) : std::nullopt;
   if (parsed) {
     out = *parsed;

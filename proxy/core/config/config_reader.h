@@ -129,7 +129,8 @@ class MapReader {
   bool integer(std::string_view key, T& out, IntRange range,
                Presence presence = Presence::Optional);
   // Inclusive range.
-  bool number(std::string_view key, double& out, double min, double max);
+  bool number(std::string_view key, double& out, double min, double max,
+              Presence presence = Presence::Optional);
   // 0-100, fractions allowed.
   bool percent(std::string_view key, double& out) { return number(key, out, 0.0, 100.0); }
   bool duration(std::string_view key, Duration& out, ZeroDuration zero,

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include <span>
 
 #include "proxy/core/config/config_enums.h"
@@ -6,6 +8,8 @@
 
 namespace ferry::core {
 namespace {
+
+constexpr double kMaxRequestsPerSecond = 1e9;
 
 // A fault may abort with any final status a proxy can produce.
 constexpr IntRange kAbortStatusRange{200, 599};
@@ -33,13 +37,32 @@ void read_latency(MapReader& reader, LatencyDetector& out) {
   }
 }
 
-void read_delay(MapReader& reader, FaultDelay& out) {
-  reader.duration("duration", out.duration, ZeroDuration::Disables, Presence::Required);
+void refuse_with_header_activation(MapReader& reader, std::string_view key,
+                                   std::string_view header) {
+  if (reader.has(key)) {
+    reader.skip(key);
+    reader.error(key, "not used with header_activation: true (the " + std::string(header) +
+                          " request header gives it)");
+  }
+}
+
+// Under header activation the request header gives the delay or status,
+// so the fixed value is neither needed nor allowed.
+void read_delay(MapReader& reader, FaultDelay& out, bool header_activation) {
+  if (header_activation) {
+    refuse_with_header_activation(reader, "duration", "x-ferry-fault-delay");
+  } else {
+    reader.duration("duration", out.duration, ZeroDuration::Disables, Presence::Required);
+  }
   reader.percent("percent", out.percent);
 }
 
-void read_abort(MapReader& reader, FaultAbort& out) {
-  reader.integer("status", out.status, kAbortStatusRange, Presence::Required);
+void read_abort(MapReader& reader, FaultAbort& out, bool header_activation) {
+  if (header_activation) {
+    refuse_with_header_activation(reader, "status", "x-ferry-fault-abort");
+  } else {
+    reader.integer("status", out.status, kAbortStatusRange, Presence::Required);
+  }
   reader.percent("percent", out.percent);
 }
 
@@ -117,18 +140,26 @@ void read_health_check(MapReader& reader, HealthCheck& out, std::string_view clu
 }
 
 void read_rate_limit(MapReader& reader, RateLimitConfig& out) {
-  reader.integer("requests_per_second", out.requests_per_second, kCountRange, Presence::Required);
-  out.burst = out.requests_per_second;
+  if (reader.number("requests_per_second", out.requests_per_second, 0.0, kMaxRequestsPerSecond,
+                    Presence::Required) &&
+      out.requests_per_second == 0.0) {
+    reader.error("requests_per_second", "must be greater than 0 (leave rate_limit out instead)");
+  }
+  // One second's worth, so a steady rate never waits.
+  out.burst = static_cast<std::uint32_t>(std::max(1.0, std::ceil(out.requests_per_second)));
   reader.integer("burst", out.burst, kCountRange);
 }
 
 void read_fault(MapReader& reader, FaultConfig& out) {
-  reader.section("delay", out.delay, read_delay);
-  reader.section("abort", out.abort, read_abort);
-  if (!out.delay && !out.abort && !reader.has("delay") && !reader.has("abort")) {
-    reader.map_error("a fault needs a delay, an abort, or both");
-  }
   reader.boolean("header_activation", out.header_activation);
+  const bool by_header = out.header_activation;
+  reader.section("delay", out.delay,
+                 [&](MapReader& m, FaultDelay& delay) { read_delay(m, delay, by_header); });
+  reader.section("abort", out.abort,
+                 [&](MapReader& m, FaultAbort& abort) { read_abort(m, abort, by_header); });
+  if (!by_header && !out.delay && !out.abort && !reader.has("delay") && !reader.has("abort")) {
+    reader.map_error("a fault needs a delay, an abort, or both (or header_activation: true)");
+  }
   reader.integer("max_active", out.max_active, kCountRange);
 }
 

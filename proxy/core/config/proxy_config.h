@@ -89,8 +89,8 @@ struct ControlPlaneConfig {
 
 // Extension. A token bucket, process-wide.
 struct RateLimitConfig {
-  std::uint32_t requests_per_second = 0;  // required, >= 1
-  std::uint32_t burst = 0;                // default: requests_per_second
+  double requests_per_second = 0;  // required, > 0 (0.5: one request every 2 s)
+  std::uint32_t burst = 0;         // default: one second's worth, at least 1
 };
 
 struct RetryBudget {
@@ -164,17 +164,21 @@ struct HealthCheck {
 
 // Extension. Fault injection on a route.
 struct FaultDelay {
-  Duration duration = std::chrono::seconds(0);  // required
+  Duration duration = std::chrono::seconds(0);  // required, unless header_activation
   double percent = 100;
 };
 struct FaultAbort {
-  std::uint16_t status = 0;  // required, 200-599
+  std::uint16_t status = 0;  // 200-599; required, unless header_activation
   double percent = 100;
 };
 struct FaultConfig {
+  // At least one of delay/abort, unless header_activation.
   std::optional<FaultDelay> delay;
-  std::optional<FaultAbort> abort;  // at least one of delay/abort
-  // true: only requests that ask for a fault with request headers are eligible.
+  std::optional<FaultAbort> abort;
+  // true: only requests that ask get a fault: `x-ferry-fault-delay: <ms>`
+  // and `x-ferry-fault-abort: <status>` give the value (duration and status
+  // are then not configured); a configured kind's percent still applies,
+  // an unconfigured kind applies at 100%.
   bool header_activation = false;
   // Requests with an active fault at once, process-wide; beyond: no fault.
   std::uint32_t max_active = 100;

@@ -93,6 +93,9 @@ std::optional<std::string> normalize_authority(std::string_view text) {
     host = std::string(text);
   }
   std::transform(host.begin(), host.end(), host.begin(), lower);
+  if (!host.empty() && host.back() == '.') {
+    host.pop_back();  // "api.local." and "api.local" are one name
+  }
   if (v6) {
     if (host.find(':') == std::string::npos || !is_ip_literal(host)) {
       return std::nullopt;

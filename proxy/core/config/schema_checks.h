@@ -31,8 +31,8 @@ bool is_cloud_map_service(std::string_view text);
 // '?' or '#'.
 bool is_url_path(std::string_view text);
 
-// A route authority as matched: lower-cased host, port removed, IPv6 kept
-// in brackets. nullopt when the host is neither a DNS name nor an IP.
+// A route authority as matched: lower-cased host, port and trailing dot
+// removed, IPv6 kept in brackets. nullopt when the host is neither a DNS name nor an IP.
 std::optional<std::string> normalize_authority(std::string_view text);
 
 // Reads a required name key (is_identifier); false when missing or invalid.

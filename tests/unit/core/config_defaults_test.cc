@@ -101,6 +101,7 @@ listeners:
       - {authority: API.Local:8080, cluster: backend}
       - {authority: "[::1]:80", cluster: backend}
       - {authority: 10.0.0.1, cluster: backend}
+      - {authority: "Web.Local.:443", cluster: backend}
 clusters:
   - {name: backend, endpoints: [127.0.0.1:8080]}
 )");
@@ -108,6 +109,7 @@ clusters:
   EXPECT_EQ(routes[0].authority, "api.local");
   EXPECT_EQ(routes[1].authority, "[::1]");
   EXPECT_EQ(routes[2].authority, "10.0.0.1");
+  EXPECT_EQ(routes[3].authority, "web.local");
 }
 
 TEST(ConfigDefaults, Cluster) {
@@ -238,15 +240,19 @@ listeners:
       - cluster: backend
         rate_limit: {requests_per_second: 10, burst: 30}
         fault: {delay: {duration: 100ms}, abort: {status: 503, percent: 5}}
+      - cluster: backend
+        rate_limit: {requests_per_second: 0.5}
 clusters:
   - {name: backend, endpoints: [127.0.0.1:8080]}
 )");
   const ListenerConfig& l = config.listeners[0];
-  EXPECT_EQ(l.rate_limit->requests_per_second, 50u);
+  EXPECT_DOUBLE_EQ(l.rate_limit->requests_per_second, 50);
   EXPECT_EQ(l.rate_limit->burst, 50u);  // default: one second's worth
   EXPECT_EQ(l.access_log->path, "/tmp/access.log");
   const RouteConfig& r = l.routes[0];
   EXPECT_EQ(r.rate_limit->burst, 30u);
+  EXPECT_DOUBLE_EQ(l.routes[1].rate_limit->requests_per_second, 0.5);
+  EXPECT_EQ(l.routes[1].rate_limit->burst, 1u);
   ASSERT_TRUE(r.fault.has_value());
   EXPECT_EQ(r.fault->delay->duration, milliseconds(100));
   EXPECT_DOUBLE_EQ(r.fault->delay->percent, 100);

@@ -63,6 +63,12 @@ TEST(ConfigJson, PoliciesEnumsAndServiceConnect) {
   ASSERT_EQ(retry_on.size(), 2u);
   EXPECT_EQ(retry_on[1], "retriable-status-codes");
   EXPECT_EQ(at(route.at("fault"), {"abort", "percent"}), 0.5);
+  EXPECT_EQ(at(route.at("fault"), {"abort", "status"}), 503);
+  // Header-activated: the header gives the status, so none is shown.
+  const json::object& chaos = web.at("routes").as_array()[1].as_object();
+  EXPECT_EQ(at(chaos.at("fault"), {"header_activation"}), true);
+  EXPECT_FALSE(at(chaos.at("fault"), {"abort"}).as_object().contains("status"));
+  EXPECT_TRUE(at(chaos.at("fault"), {"delay"}).is_null());
 
   const json::object& api = at(j, {"clusters"}).as_array()[1].as_object();
   EXPECT_FALSE(api.contains("endpoints"));  // uses discovery

@@ -162,7 +162,10 @@ listeners:
 clusters:
   - {name: backend, endpoints: [127.0.0.1:8080]}
 )"));
-  EXPECT_EQ(check_config_file(path, err), 2);
+  constexpr std::string_view kTable[] = {"listeners[].protocol=http"};
+  LoadOptions options;
+  options.not_implemented = kTable;
+  EXPECT_EQ(check_config_file(path, err, options), 2);
   EXPECT_NE(err.str().find(":2: listeners[0].protocol: \"http\" is not implemented yet"),
             std::string::npos)
       << err.str();
@@ -172,6 +175,20 @@ TEST(ConfigLoad, YamlErrorsAreConfigErrors) {
   const LoadResult deep = parse_proxy_config(std::string(100'000, '['), "deep.yaml");
   ASSERT_EQ(deep.errors.size(), 1u);
   EXPECT_EQ(deep.errors[0].to_string(), "deep.yaml:1: nesting deeper than 64 levels");
+
+  // CF-03: 9 levels x 9 aliases, refused at the first anchor.
+  std::string bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (char level = 'b'; level <= 'i'; ++level) {
+    bomb += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 9; ++i) {
+      bomb += std::string(i == 0 ? "" : ", ") + "*" + static_cast<char>(level - 1);
+    }
+    bomb += "]\n";
+  }
+  const LoadResult aliases = parse_proxy_config(bomb, "bomb.yaml");
+  ASSERT_EQ(aliases.errors.size(), 1u);
+  EXPECT_EQ(aliases.errors[0].to_string(),
+            "bomb.yaml:1: YAML anchors (&a) are not supported: write the value out");
 
   const LoadResult syntax = parse_proxy_config("listeners:\n  - name: [\n", "bad.yaml");
   ASSERT_EQ(syntax.errors.size(), 1u);

@@ -177,7 +177,7 @@ listeners:
     rate_limit: {burst: 5}
     routes:
       - cluster: backend
-        fault: {header_activation: true}
+        fault: {max_active: 5}
       - cluster: backend
         fault:
           abort: {status: 100}
@@ -192,6 +192,48 @@ clusters:
                       "must be between 200 and 599 (got 100)"));
   EXPECT_TRUE(rejects(text, 11, "listeners[0].routes[1].fault.delay.duration", "is required"));
   EXPECT_TRUE(rejects(text, 12, "listeners[0].routes[1].fault.max_active", "must be at least 1"));
+}
+
+TEST(PolicyValidation, RateLimitNeedsAPositiveRate) {
+  const std::string text = R"(
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    cluster: backend
+    rate_limit: {requests_per_second: 0}
+    routes:
+      - {cluster: backend, rate_limit: {requests_per_second: 5, burst: 0}}
+clusters:
+  - {name: backend, endpoints: [127.0.0.1:8080]}
+)";
+  EXPECT_TRUE(
+      rejects(text, 5, "listeners[0].rate_limit.requests_per_second", "must be greater than 0"));
+  EXPECT_TRUE(rejects(text, 7, "listeners[0].routes[0].rate_limit.burst", "must be at least 1"));
+}
+
+TEST(PolicyValidation, HeaderActivatedFaults) {
+  const std::string text = R"(
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    routes:
+      - cluster: backend
+        fault: {header_activation: true}
+      - cluster: backend
+        fault:
+          header_activation: true
+          delay: {duration: 1s}
+          abort: {status: 503, percent: 10}
+clusters:
+  - {name: backend, endpoints: [127.0.0.1:8080]}
+)";
+  EXPECT_TRUE(rejects(text, 10, "listeners[0].routes[1].fault.delay.duration",
+                      "not used with header_activation: true (the x-ferry-fault-delay request "
+                      "header gives it)"));
+  EXPECT_TRUE(rejects(text, 11, "listeners[0].routes[1].fault.abort.status",
+                      "not used with header_activation: true (the x-ferry-fault-abort"));
+  // A header-activated fault needs no kind: both apply at 100% when asked for.
+  EXPECT_EQ(parse(text).errors.size(), 2u) << testing::describe(parse(text).errors);
 }
 
 }  // namespace

@@ -133,8 +133,10 @@ listeners:
         fault:
           delay: {duration: 100ms, percent: 10}
           abort: {status: 503, percent: 0.5}
-          header_activation: true
           max_active: 20
+      - prefix: /chaos
+        cluster: api
+        fault: {header_activation: true, abort: {percent: 50}}
   - name: db
     address: "[::1]:15002"
     protocol: tcp
