@@ -127,6 +127,7 @@ class Bench:
                 continue
             self.live[name] = target
             for proto, reason in target.unavailable.items():
+                self.unavailable[f"{name} {proto}"] = reason
                 self.log(f"{name}: {proto} not available ({reason})")
 
     def stop(self):

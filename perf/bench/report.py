@@ -31,6 +31,11 @@ METRICS = [
 ]
 
 
+# The protocol each scenario needs from a target (for "not available").
+SCENARIO_PROTOCOL = {"h1max": "http1", "h1rate": "http1", "h2max": "h2c", "tcp": "tcp",
+                     "footprint": "http1"}
+
+
 def collect(raw, targets):
     """metric -> target -> [values per round] (None-free)."""
     values = {key: {t: [] for t in targets} for key, *_ in METRICS}
@@ -105,11 +110,12 @@ def markdown(summary, rat, targets, unavailable, meta):
         "| metric | unit | " + " | ".join(targets) + " | ferry ÷ haproxy | ferry ÷ nginx |",
         "|---|---|" + "---|" * len(targets) + "---|---|",
     ]
-    for key, label, unit, _, _ in METRICS:
+    for key, label, unit, scenario, _ in METRICS:
         row = [label, unit]
         for t in targets:
             entry = summary.get(key, {}).get(t)
-            row.append(cell(entry) if entry else ("n/a" if t in unavailable else "—"))
+            missing = t in unavailable or f"{t} {SCENARIO_PROTOCOL[scenario]}" in unavailable
+            row.append(cell(entry) if entry else ("n/a" if missing else "—"))
         r = rat.get(key, {})
         row += [f"{r['ferry/haproxy']:.2f}" if "ferry/haproxy" in r else "—",
                 f"{r['ferry/nginx']:.2f}" if "ferry/nginx" in r else "—"]
@@ -185,7 +191,7 @@ set multiplot layout 1,{len(panels)}
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top left autotitle columnheader
+set key below autotitle columnheader
 set grid ytics
 """ + "".join(panels) + "unset multiplot\n"
     script_path = os.path.join(out_dir, "bench.gp")
