@@ -47,6 +47,7 @@ filters::OutlierDetectionOptions detector_options(const core::OutlierDetection& 
     o.latency_minimum_hosts = c.latency->minimum_hosts;
     o.latency_request_volume = c.latency->request_volume;
     o.latency_threshold_factor = c.latency->threshold_factor;
+    o.latency_minimum_excess = c.latency->minimum_excess;
   }
   return o;
 }

@@ -101,6 +101,7 @@ json::value outlier_detection(const OutlierDetection& o) {
   out["latency"] = optional(o.latency, [](const LatencyDetector& l) {
     return json::value(json::object{{"minimum_hosts", l.minimum_hosts},
                                     {"request_volume", l.request_volume},
+                                    {"minimum_excess", duration(l.minimum_excess)},
                                     {"threshold_factor", l.threshold_factor}});
   });
   return out;

@@ -35,6 +35,7 @@ void read_latency(MapReader& reader, LatencyDetector& out) {
     reader.error("threshold_factor",
                  "must be greater than 1 (1 would eject every host above the median)");
   }
+  reader.duration("minimum_excess", out.minimum_excess, ZeroDuration::Disables);
 }
 
 void refuse_with_header_activation(MapReader& reader, std::string_view key,

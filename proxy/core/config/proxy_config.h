@@ -155,6 +155,8 @@ struct LatencyDetector {
   std::uint32_t minimum_hosts = 3;
   std::uint32_t request_volume = 50;
   double threshold_factor = 3.0;  // > 1
+  // ...and at least this far above it (0s: the factor alone decides).
+  Duration minimum_excess = std::chrono::milliseconds(10);
 
   friend bool operator==(const LatencyDetector&, const LatencyDetector&) = default;
 };

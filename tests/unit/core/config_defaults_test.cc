@@ -200,6 +200,7 @@ clusters:
   EXPECT_EQ(od.latency->minimum_hosts, 3u);
   EXPECT_EQ(od.latency->request_volume, 50u);
   EXPECT_DOUBLE_EQ(od.latency->threshold_factor, 3.0);
+  EXPECT_EQ(od.latency->minimum_excess, std::chrono::milliseconds(10));
 
   ASSERT_TRUE(c.health_check.has_value());
   const HealthCheck& hc = *c.health_check;

@@ -156,7 +156,7 @@ clusters:
       max_ejection_time: 100s
       max_ejection_percent: 33.3
       success_rate: {minimum_hosts: 4, request_volume: 20, stdev_factor: 2.5}
-      latency: {minimum_hosts: 2, request_volume: 10, threshold_factor: 4}
+      latency: {minimum_hosts: 2, request_volume: 10, threshold_factor: 4, minimum_excess: 5ms}
     health_check:
       type: http
       path: /ready
