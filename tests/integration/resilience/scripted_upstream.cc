@@ -207,6 +207,10 @@ class ScriptedUpstream::Connection : public std::enable_shared_from_this<Connect
       case Kind::ResetAfterHead:
         write("HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\npartial...", After::Reset);
         return;
+      case Kind::ResetMidChunked:
+        write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n8\r\npartial.\r\n",
+              After::Reset);
+        return;
       case Kind::Close:
         close_now(/*reset=*/false);
         return;

@@ -16,11 +16,12 @@ namespace ferry::test {
 // What the upstream does with one request.
 struct UpstreamAction {
   enum class Kind {
-    Respond,         // a complete response (after `delay`)
-    Reset,           // nothing: the connection is reset (RST) once the request arrived
-    ResetAfterHead,  // a head announcing a longer body, part of it, then RST
-    Close,           // nothing: the connection is closed gracefully (FIN)
-    Silent,          // never answers; the connection stays open until the peer leaves
+    Respond,          // a complete response (after `delay`)
+    Reset,            // nothing: the connection is reset (RST) once the request arrived
+    ResetAfterHead,   // a head announcing a longer body, part of it, then RST
+    ResetMidChunked,  // a chunked head and one chunk, then RST (no last chunk)
+    Close,            // nothing: the connection is closed gracefully (FIN)
+    Silent,           // never answers; the connection stays open until the peer leaves
   };
   Kind kind = Kind::Respond;
   int status = 200;
