@@ -97,8 +97,7 @@ ClientResponse HttpClient::read_response(bool head_request, std::chrono::millise
     }
     pos = eol + 2;
   }
-  const bool no_body =
-      head_request || r.status / 100 == 1 || r.status == 204 || r.status == 304;
+  const bool no_body = head_request || r.status / 100 == 1 || r.status == 204 || r.status == 304;
   const auto te = r.header("transfer-encoding");
   const auto cl = r.header("content-length");
   if (no_body) {

@@ -44,8 +44,8 @@ std::optional<std::string> RecordedRequest::header(const std::string& name) cons
 }
 
 std::size_t RecordedRequest::header_count(const std::string& name) const {
-  return static_cast<std::size_t>(
-      std::count_if(headers.begin(), headers.end(), [&](const auto& f) { return f.first == name; }));
+  return static_cast<std::size_t>(std::count_if(headers.begin(), headers.end(),
+                                                [&](const auto& f) { return f.first == name; }));
 }
 
 char byte_pattern(std::uint64_t i) {
@@ -63,7 +63,8 @@ std::uint64_t pattern_checksum(std::uint64_t size) {
   std::uint64_t state = 1469598103934665603ULL;
   char buf[65536];
   for (std::uint64_t done = 0; done < size;) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, size - done));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(sizeof buf, size - done));
     for (std::size_t i = 0; i < n; ++i) {
       buf[i] = byte_pattern(done + i);
     }
@@ -104,7 +105,8 @@ class RecordingUpstream::Connection {
   std::uint64_t budget_ = UINT64_MAX;  // response bytes still allowed (close_after_bytes)
 };
 
-RecordingUpstream::Connection::Fill RecordingUpstream::Connection::fill(Clock::time_point deadline) {
+RecordingUpstream::Connection::Fill RecordingUpstream::Connection::fill(
+    Clock::time_point deadline) {
   char buf[65536];
   while (!owner_.stopping_) {
     int wait = kPollMs;
@@ -188,8 +190,8 @@ bool RecordingUpstream::Connection::consume_body(std::size_t index, RecordedRequ
     request.body_checksum = byte_pattern_checksum(request.body_checksum, piece);
     request.body_size += take;
     if (request.body.size() < owner_.options_.max_recorded_body) {
-      request.body.append(piece.substr(
-          0, std::min(take, owner_.options_.max_recorded_body - request.body.size())));
+      request.body.append(
+          piece.substr(0, std::min(take, owner_.options_.max_recorded_body - request.body.size())));
     }
     pending_.erase(0, take);
     n -= take;
@@ -244,7 +246,8 @@ bool RecordingUpstream::Connection::read_body(std::size_t index, RecordedRequest
 
 bool RecordingUpstream::Connection::send_all(std::string_view data) {
   std::size_t sent = 0;
-  const std::size_t allowed = static_cast<std::size_t>(std::min<std::uint64_t>(budget_, data.size()));
+  const std::size_t allowed =
+      static_cast<std::size_t>(std::min<std::uint64_t>(budget_, data.size()));
   while (sent < allowed && !owner_.stopping_) {
     pollfd p{fd_, POLLOUT, 0};
     if (::poll(&p, 1, kPollMs) <= 0) {
