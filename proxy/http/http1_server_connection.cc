@@ -244,6 +244,13 @@ void Http1ServerConnection<Socket>::on_head() {
     listener_->stats().headers_dropped.inc(head.dropped_underscore_headers);
   }
   std::swap(stream_->head(), head);
+  // From here the stream idle timeout watches the request (the idle and
+  // header deadlines may be later or disabled).
+  const auto stream_idle = runtime_->config().stream_idle_timeout;
+  if (stream_idle.count() > 0) {
+    touch();
+    arm_timer(last_activity_ + stream_idle);
+  }
   stream_->start({runtime_, snapshot_.get(), listener_.get(), peer_});
 }
 
@@ -289,8 +296,10 @@ void Http1ServerConnection<Socket>::send_response_headers(core::http::ResponseHe
   using Kind = core::http::BodyFraming::Kind;
   const core::http::RequestHead& request = stream_->head();
   const bool http11 = request.version == core::http::Version::Http11;
-  keep_alive_ = request.keep_alive && !close_after_response_ && !closing_ && !draining_ &&
-                request_complete_ && head.keep_alive;
+  // The upstream's own `Connection: close` is about its connection, not this
+  // one (hop-by-hop): only the client's request and our state decide.
+  keep_alive_ =
+      request.keep_alive && !close_after_response_ && !closing_ && !draining_ && request_complete_;
   core::http::BodyFraming framing = head.framing;
   response_chunked_ = false;
   if (request.method == core::http::Method::Head || head.status == 304) {
