@@ -1,0 +1,146 @@
+// Each timeout, scaled down through config: request headers → 408 (LD-04
+// basics), body idle → 408 (LD-05 basics), request (route) timeout → 504,
+// idle keep-alive close, response idle → close, pooled upstream idle close.
+#include <unistd.h>
+
+#include <string>
+
+#include "tests/integration/http/http_test_support.h"
+
+namespace ferry::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class TimeoutTest : public ProxyTest {
+ protected:
+  RecordingUpstream upstream_;
+};
+
+TEST_F(TimeoutTest, IncompleteHeadGets408AtTheHeaderDeadline) {
+  start_proxy(upstream_, {"request_headers_timeout: 400ms"});
+  HttpClient client(web());
+  const auto start = Clock::now();
+  client.send("GET / HTTP/1.1\r\nHost: ferry.test\r\n");
+  const ClientResponse r = client.read_response(false, 5s);
+  const auto elapsed = Clock::now() - start;
+  EXPECT_EQ(r.status, 408);
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_GE(elapsed, 350ms);
+  EXPECT_TRUE(eventually([&] { return rejected("header_timeout") == 1; }, 5s));
+  EXPECT_EQ(upstream_.bytes_received(), 0u);
+}
+
+// Slowloris: a byte at a time keeps the connection busy but does not move
+// the absolute header deadline.
+TEST_F(TimeoutTest, DripFedHeadStillGets408AtTheAbsoluteDeadline) {
+  start_proxy(upstream_, {"request_headers_timeout: 500ms"});
+  HttpClient client(web());
+  const std::string head = "GET / HTTP/1.1\r\nHost: ferry.test\r\nX-Slow: ";
+  client.send(head);
+  const auto start = Clock::now();
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    client.send("a");
+    closed = client.wait_closed(50ms);
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(Clock::now() - start, 1500ms);
+  EXPECT_NE(client.leftover().find(" 408 "), std::string::npos) << client.leftover();
+}
+
+TEST_F(TimeoutTest, StalledRequestBodyGets408AndAbortsTheUpstreamRequest) {
+  start_proxy(upstream_, {"stream_idle_timeout: 400ms"});
+  HttpClient client(web());
+  client.send("POST /slow HTTP/1.1\r\nHost: ferry.test\r\nContent-Length: 10\r\n\r\nabc");
+  const ClientResponse r = client.read_response(false, 5s);
+  EXPECT_EQ(r.status, 408);
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_TRUE(eventually([&] { return rejected("body_timeout") == 1; }, 5s));
+  EXPECT_TRUE(upstream_.wait_all_closed());
+  for (const auto& req : upstream_.requests()) {
+    EXPECT_FALSE(req.complete);
+  }
+}
+
+TEST_F(TimeoutTest, SlowUpstreamGets504AtTheRequestTimeout) {
+  upstream_.set_handler([](const RecordedRequest&) {
+    UpstreamReply reply;
+    reply.delay = 3s;
+    return reply;
+  });
+  start_proxy(upstream_, {"request_timeout: 400ms"});
+  const auto start = Clock::now();
+  const ClientResponse r = exchange(get_request(host(), "/"));
+  EXPECT_EQ(r.status, 504);
+  EXPECT_LT(Clock::now() - start, 2s);
+  // The abandoned upstream connection is closed, not left to answer later.
+  EXPECT_TRUE(upstream_.wait_all_closed(5s));
+}
+
+TEST_F(TimeoutTest, RouteTimeoutOverridesTheListenerDefault) {
+  upstream_.set_handler([](const RecordedRequest& r) {
+    UpstreamReply reply;
+    reply.delay = r.target.rfind("/slow", 0) == 0 ? 600ms : 0ms;
+    return reply;
+  });
+  start_proxy(upstream_, {"request_timeout: 200ms",
+                          "routes:", "  - {prefix: /slow-ok, cluster: backend, timeout: 3s}",
+                          "  - {prefix: /, cluster: backend}"});
+  EXPECT_EQ(exchange(get_request(host(), "/slow-ok")).status, 200);
+  EXPECT_EQ(exchange(get_request(host(), "/slow-not")).status, 504);
+}
+
+TEST_F(TimeoutTest, ResponseThatStallsMidBodyIsClosedAtTheStreamIdleTimeout) {
+  upstream_.set_handler([](const RecordedRequest&) {
+    UpstreamReply reply;
+    reply.body = "late";
+    reply.body_delay = 3s;
+    return reply;
+  });
+  start_proxy(upstream_, {"stream_idle_timeout: 400ms", "request_timeout: 0s"});
+  HttpClient client(web());
+  client.send(get_request(host(), "/"));
+  const ClientResponse r = client.read_response(false, 5s);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.complete);
+  EXPECT_TRUE(client.wait_closed(3s));
+}
+
+TEST_F(TimeoutTest, IdleKeepAliveConnectionIsClosed) {
+  start_proxy(upstream_, {"idle_timeout: 300ms"});
+  HttpClient client(web());
+  client.send(get_request(host(), "/"));
+  ASSERT_EQ(client.read_response().status, 200);
+  const auto start = Clock::now();
+  EXPECT_TRUE(client.wait_closed(3s));
+  EXPECT_GE(Clock::now() - start, 250ms);
+  // A connection that never sent anything is closed too.
+  HttpClient silent(web());
+  EXPECT_TRUE(silent.wait_closed(3s));
+  EXPECT_TRUE(silent.leftover().empty()) << silent.leftover();
+}
+
+TEST_F(TimeoutTest, IdlePooledUpstreamConnectionIsClosed) {
+  start_proxy(upstream_, {}, {"idle_timeout: 300ms"});
+  ASSERT_EQ(exchange(get_request(host(), "/")).status, 200);
+  EXPECT_TRUE(upstream_.wait_all_closed(3s));
+  EXPECT_EQ(exchange(get_request(host(), "/")).status, 200);
+  EXPECT_EQ(upstream_.connections(), 2);
+}
+
+TEST_F(TimeoutTest, PerTryTimeoutRetriesThenAnswers504) {
+  std::atomic<int> calls{0};
+  upstream_.set_handler([&](const RecordedRequest&) {
+    UpstreamReply reply;
+    reply.delay = calls++ == 0 ? 2s : 0ms;
+    return reply;
+  });
+  start_proxy(upstream_, {},
+              {"retry_policy: {retry_on: [5xx, reset], num_retries: 1, per_try_timeout: 300ms}"});
+  EXPECT_EQ(exchange(get_request(host(), "/")).status, 200);
+  EXPECT_EQ(calls.load(), 2);
+}
+
+}  // namespace
+}  // namespace ferry::test
