@@ -618,6 +618,18 @@ void Http1ServerConnection<Socket>::terminate() {
 }
 
 template <typename Socket>
+void Http1ServerConnection<Socket>::abort() {
+  // A reset rather than a FIN: the kernel would otherwise keep the unsent
+  // bytes of a client that stopped reading (and the socket) until TCP gives
+  // up on it.
+  if constexpr (std::is_same_v<Socket, boost::asio::ip::tcp::socket>) {
+    error_code ignored;
+    socket_.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  }
+  terminate();
+}
+
+template <typename Socket>
 void Http1ServerConnection<Socket>::drain() {
   draining_ = true;
   close_after_response_ = true;
@@ -667,7 +679,10 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
         listener_->stats().rejected[static_cast<std::size_t>(RejectReason::BodyTimeout)].inc();
         closing_ = true;
         if (stream_->response_started()) {
-          reset_stream(StreamResetReason::Timeout);
+          // Nothing moved either way: the response cannot complete, and a
+          // client that stopped reading would hold the pending write (and
+          // this connection) forever. Abort now (LD-05).
+          abort();
         } else {
           stream_->local_reply(408, "request timeout");
         }
@@ -691,7 +706,11 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
   const auto idle = config.idle_timeout;
   if (idle.count() > 0) {
     if (now - last_activity_ >= idle) {
-      close_gracefully();
+      if (!out_.empty()) {
+        abort();  // a write stalled for the whole idle timeout
+      } else {
+        close_gracefully();
+      }
       return;
     }
     arm_timer(last_activity_ + idle);

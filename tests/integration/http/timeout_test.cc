@@ -1,9 +1,12 @@
 // Each timeout, scaled down through config: request headers → 408 (LD-04
 // basics), body idle → 408 (LD-05 basics), request (route) timeout → 504,
 // idle keep-alive close, response idle → close, pooled upstream idle close.
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/integration/http/http_test_support.h"
 
@@ -140,6 +143,70 @@ TEST_F(TimeoutTest, PerTryTimeoutRetriesThenAnswers504) {
               {"retry_policy: {retry_on: [5xx, reset], num_retries: 1, per_try_timeout: 300ms}"});
   EXPECT_EQ(exchange(get_request(host(), "/")).status, 200);
   EXPECT_EQ(calls.load(), 2);
+}
+
+}  // namespace
+}  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+class SlowClientTest : public ProxyTest {};
+
+// LD-04 basics: many connections drip-feeding their heads all get 408 at the
+// absolute deadline, while a legitimate client is served meanwhile.
+TEST_F(SlowClientTest, SlowlorisConnectionsTimeOutWhileOthersAreServed) {
+  RecordingUpstream upstream;
+  start_proxy(upstream, {"request_headers_timeout: 1s"}, {}, /*workers=*/2);
+  constexpr int kSlow = 200;
+  std::vector<std::unique_ptr<HttpClient>> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.push_back(std::make_unique<HttpClient>(web()));
+    ASSERT_TRUE(slow.back()->send("GET / HTTP/1.1\r\nHost: ferry.test\r\nX-A: "));
+  }
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(exchange(get_request(host(), "/legit")).status, 200);
+    for (auto& c : slow) {
+      c->send("a");
+    }
+  }
+  int timed_out = 0;
+  for (auto& c : slow) {
+    if (c->wait_closed(5s) && c->leftover().find(" 408 ") != std::string::npos) {
+      ++timed_out;
+    }
+  }
+  EXPECT_EQ(timed_out, kSlow);
+  EXPECT_TRUE(eventually([&] { return rejected("header_timeout") == kSlow; }, 5s));
+  EXPECT_EQ(upstream.request_count(), 5u);
+}
+
+// LD-05 basics: a client that stops reading a large response is closed once
+// nothing moved for stream_idle_timeout, and the upstream request with it;
+// the proxy does not buffer the rest of the response meanwhile.
+TEST_F(SlowClientTest, ClientThatStopsReadingIsClosedAtTheStreamIdleTimeout) {
+  RecordingUpstream upstream;
+  upstream.set_handler([](const RecordedRequest&) {
+    UpstreamReply reply;
+    reply.generated_body_size = 200ULL * 1024 * 1024;
+    reply.chunk_size = 256 * 1024;
+    return reply;
+  });
+  start_proxy(upstream, {"stream_idle_timeout: 500ms", "request_timeout: 0s"});
+  HttpClient client(web());
+  // A tiny receive window: the proxy's writes stall almost at once.
+  const int small = 4096;
+  ::setsockopt(client.socket().fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  client.send(get_request(host(), "/huge"));
+  ASSERT_TRUE(upstream.wait_requests(1));
+  // Never reading: the upstream connection must be dropped by the proxy.
+  EXPECT_TRUE(upstream.wait_all_closed(5s)) << "the stalled response was never abandoned";
+  EXPECT_LT(vm_hwm_kb(proxy().process().pid()), 96 * 1024);
+  // And the client connection is closed, not left half-written forever.
+  EXPECT_TRUE(
+      eventually([&] { return listener_metric("ferry_downstream_connections_active") == 0; }, 5s))
+      << listener_metric("ferry_downstream_connections_active");
+  EXPECT_TRUE(client.wait_closed(5s)) << client.leftover().size() << " bytes read";
 }
 
 }  // namespace

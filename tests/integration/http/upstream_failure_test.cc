@@ -173,6 +173,8 @@ TEST_F(UpstreamFailureTest, FT_14_UpstreamDyingMidBodyWithContentLengthClosesThe
   EXPECT_FALSE(r.complete);
   EXPECT_EQ(r.body, "0123456789");
   EXPECT_TRUE(client.wait_closed());
+  EXPECT_TRUE(
+      eventually([&] { return cluster_metric("ferry_upstream_protocol_errors_total") == 1; }, 5s));
 }
 
 TEST_F(UpstreamFailureTest, FT_14_UpstreamDyingMidChunkedBodyNeverSendsTheLastChunk) {
