@@ -66,7 +66,7 @@ TEST_F(TimeoutTest, StalledRequestBodyGets408AndAbortsTheUpstreamRequest) {
   }
 }
 
-TEST_F(TimeoutTest, SlowUpstreamGets504AtTheRequestTimeout) {
+TEST_F(TimeoutTest, UpstreamTooSlowGets504AtTheRequestTimeout) {
   upstream_.set_handler([](const RecordedRequest&) {
     UpstreamReply reply;
     reply.delay = 3s;
@@ -151,11 +151,11 @@ TEST_F(TimeoutTest, PerTryTimeoutRetriesThenAnswers504) {
 namespace ferry::test {
 namespace {
 
-class SlowClientTest : public ProxyTest {};
+class ClientPaceTest : public ProxyTest {};
 
 // LD-04 basics: many connections drip-feeding their heads all get 408 at the
 // absolute deadline, while a legitimate client is served meanwhile.
-TEST_F(SlowClientTest, SlowlorisConnectionsTimeOutWhileOthersAreServed) {
+TEST_F(ClientPaceTest, DripFeedingConnectionsTimeOutWhileOthersAreServed) {
   RecordingUpstream upstream;
   start_proxy(upstream, {"request_headers_timeout: 1s"}, {}, /*workers=*/2);
   constexpr int kSlow = 200;
@@ -184,7 +184,7 @@ TEST_F(SlowClientTest, SlowlorisConnectionsTimeOutWhileOthersAreServed) {
 // LD-05 basics: a client that stops reading a large response is closed once
 // nothing moved for stream_idle_timeout, and the upstream request with it;
 // the proxy does not buffer the rest of the response meanwhile.
-TEST_F(SlowClientTest, ClientThatStopsReadingIsClosedAtTheStreamIdleTimeout) {
+TEST_F(ClientPaceTest, ClientThatStopsReadingIsClosedAtTheStreamIdleTimeout) {
   RecordingUpstream upstream;
   upstream.set_handler([](const RecordedRequest&) {
     UpstreamReply reply;
