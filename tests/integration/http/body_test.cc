@@ -249,3 +249,26 @@ TEST_F(BodyTest, Slow100MiBUploadStreamsWithBoundedMemory) {
 
 }  // namespace
 }  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+// ferry answers `Expect: 100-continue` itself; the upstream never sees it.
+TEST_F(BodyTest, ExpectContinueIsAnsweredByTheProxy) {
+  RecordingUpstream upstream;
+  start_proxy(upstream);
+  HttpClient client(web());
+  client.send(
+      "POST /e HTTP/1.1\r\nHost: ferry.test\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  const ClientResponse interim = client.read_response();
+  EXPECT_EQ(interim.status, 100);
+  client.send("data");
+  EXPECT_EQ(client.read_response().status, 200);
+  ASSERT_TRUE(upstream.wait_requests(1));
+  const RecordedRequest r = upstream.requests()[0];
+  EXPECT_FALSE(r.header("expect").has_value());
+  EXPECT_EQ(r.body, "data");
+}
+
+}  // namespace
+}  // namespace ferry::test
