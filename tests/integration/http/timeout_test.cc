@@ -201,7 +201,11 @@ TEST_F(ClientPaceTest, ClientThatStopsReadingIsClosedAtTheStreamIdleTimeout) {
   ASSERT_TRUE(upstream.wait_requests(1));
   // Never reading: the upstream connection must be dropped by the proxy.
   EXPECT_TRUE(upstream.wait_all_closed(5s)) << "the stalled response was never abandoned";
+#if !defined(__SANITIZE_ADDRESS__)
+  // (ASan's quarantine and redzones make RSS meaningless there; the Slow
+  // 100 MiB tests hold the bound in the release build.)
   EXPECT_LT(vm_hwm_kb(proxy().process().pid()), 96 * 1024);
+#endif
   // And the client connection is closed, not left half-written forever.
   EXPECT_TRUE(
       eventually([&] { return listener_metric("ferry_downstream_connections_active") == 0; }, 5s))
