@@ -244,6 +244,13 @@ void Http1ServerConnection<Socket>::on_head() {
     listener_->stats().headers_dropped.inc(head.dropped_underscore_headers);
   }
   std::swap(stream_->head(), head);
+  // From here the stream idle timeout watches the request (the idle and
+  // header deadlines may be later or disabled).
+  const auto stream_idle = runtime_->config().stream_idle_timeout;
+  if (stream_idle.count() > 0) {
+    touch();
+    arm_timer(last_activity_ + stream_idle);
+  }
   stream_->start({runtime_, snapshot_.get(), listener_.get(), peer_});
 }
 
@@ -289,8 +296,10 @@ void Http1ServerConnection<Socket>::send_response_headers(core::http::ResponseHe
   using Kind = core::http::BodyFraming::Kind;
   const core::http::RequestHead& request = stream_->head();
   const bool http11 = request.version == core::http::Version::Http11;
-  keep_alive_ = request.keep_alive && !close_after_response_ && !closing_ && !draining_ &&
-                request_complete_ && head.keep_alive;
+  // The upstream's own `Connection: close` is about its connection, not this
+  // one (hop-by-hop): only the client's request and our state decide.
+  keep_alive_ =
+      request.keep_alive && !close_after_response_ && !closing_ && !draining_ && request_complete_;
   core::http::BodyFraming framing = head.framing;
   response_chunked_ = false;
   if (request.method == core::http::Method::Head || head.status == 304) {
@@ -609,6 +618,18 @@ void Http1ServerConnection<Socket>::terminate() {
 }
 
 template <typename Socket>
+void Http1ServerConnection<Socket>::abort() {
+  // A reset rather than a FIN: the kernel would otherwise keep the unsent
+  // bytes of a client that stopped reading (and the socket) until TCP gives
+  // up on it.
+  if constexpr (std::is_same_v<Socket, boost::asio::ip::tcp::socket>) {
+    error_code ignored;
+    socket_.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  }
+  terminate();
+}
+
+template <typename Socket>
 void Http1ServerConnection<Socket>::drain() {
   draining_ = true;
   close_after_response_ = true;
@@ -658,7 +679,10 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
         listener_->stats().rejected[static_cast<std::size_t>(RejectReason::BodyTimeout)].inc();
         closing_ = true;
         if (stream_->response_started()) {
-          reset_stream(StreamResetReason::Timeout);
+          // Nothing moved either way: the response cannot complete, and a
+          // client that stopped reading would hold the pending write (and
+          // this connection) forever. Abort now (LD-05).
+          abort();
         } else {
           stream_->local_reply(408, "request timeout");
         }
@@ -682,7 +706,11 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
   const auto idle = config.idle_timeout;
   if (idle.count() > 0) {
     if (now - last_activity_ >= idle) {
-      close_gracefully();
+      if (!out_.empty()) {
+        abort();  // a write stalled for the whole idle timeout
+      } else {
+        close_gracefully();
+      }
       return;
     }
     arm_timer(last_activity_ + idle);

@@ -80,6 +80,7 @@ class Http1ServerConnection final
   void close_gracefully();
   void linger_read();
   void terminate();
+  void abort();  // terminate() with a reset: the client stopped reading
   void arm_timer(std::chrono::steady_clock::time_point deadline);
   void on_timer(const boost::system::error_code& ec);
   void touch();

@@ -434,6 +434,9 @@ void Http1UpstreamConnection::on_peer_closed(bool reset) {
       finish_response();
       return;
     }
+    // A body cut short of its Content-Length or last chunk by a clean close:
+    // the framing was broken (RELIABILITY H1-13), unlike a reset.
+    cluster_->stats().protocol_errors.inc();
   }
   fail(response_started_ ? UpstreamFailure::Kind::ResetDuringResponse
                          : UpstreamFailure::Kind::ClosedBeforeResponse);

@@ -41,6 +41,30 @@ filters::AttemptOutcome to_outcome(const UpstreamFailure& f) {
   return filters::AttemptOutcome::reset();
 }
 
+// True when the Upgrade value lists the h2c protocol (case-insensitive).
+bool names_h2c(std::string_view upgrade) {
+  std::size_t pos = 0;
+  while (pos < upgrade.size()) {
+    std::size_t end = upgrade.find(',', pos);
+    if (end == std::string_view::npos) {
+      end = upgrade.size();
+    }
+    std::string_view token = upgrade.substr(pos, end - pos);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+      token.remove_prefix(1);
+    }
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+      token.remove_suffix(1);
+    }
+    if (token.size() == 3 && (token[0] | 0x20) == 'h' && token[1] == '2' &&
+        (token[2] | 0x20) == 'c') {
+      return true;
+    }
+    pos = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 UpstreamRouter::UpstreamRouter(HttpStream& stream) : stream_(stream) {}
@@ -80,7 +104,10 @@ void UpstreamRouter::start(const Cluster& cluster, const core::RouteConfig& rout
 
 void UpstreamRouter::prepare_upstream_head() {
   core::http::RequestHead& head = stream_.head();
-  const bool upgrade = !head.upgrade.empty() && route_->allow_upgrade;
+  // An HTTP/2 upgrade (h2c) is never offered upstream: ferry would have to
+  // speak HTTP/2 on the tunnel (RELIABILITY H1-12). Other upgrades
+  // (WebSocket) become a tunnel after the upstream's 101.
+  const bool upgrade = !head.upgrade.empty() && route_->allow_upgrade && !names_h2c(head.upgrade);
   core::http::remove_hop_by_hop(head.headers, {.keep_upgrade = upgrade, .keep_te_trailers = true});
   if (upgrade) {
     head.headers.add("connection", "upgrade");
@@ -455,7 +482,7 @@ void UpstreamRouter::record_host_result(std::uint16_t status, bool gateway_failu
   }
 }
 
-void UpstreamRouter::reset() {
+void UpstreamRouter::stop() {
   if (waiter_) {
     pool_->cancel(*waiter_);
     waiter_.reset();
@@ -466,6 +493,12 @@ void UpstreamRouter::reset() {
     old->abandon();
   }
   finish_attempt();
+  retry_pending_ = false;
+  request_deadline_ = try_deadline_ = retry_at_ = kNever;
+}
+
+void UpstreamRouter::reset() {
+  stop();
   cluster_ = nullptr;
   route_ = nullptr;
   host_ = nullptr;
