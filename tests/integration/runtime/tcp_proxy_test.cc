@@ -176,7 +176,9 @@ TEST(TcpProxy, ListenerConnectionCapClosesTheExcessAtOnce) {
   }
   Socket extra = Socket::connect(proxy.listener("tcp"));
   EXPECT_TRUE(extra.wait_closed(5s));
-  EXPECT_EQ(proxy.metric("ferry_downstream_connections_overflow_total{listener=\"tcp\"}"), 1);
+  EXPECT_TRUE(eventually([&] {
+    return proxy.metric("ferry_downstream_connections_overflow_total{listener=\"tcp\"}") == 1;
+  }));
   held.clear();
   EXPECT_TRUE(eventually(
       [&] { return proxy.metric("ferry_downstream_connections_active{listener=\"tcp\"}") == 0; }));
