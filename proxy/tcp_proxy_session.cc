@@ -258,6 +258,13 @@ void TcpProxySession::read(Flow& flow) {
     if (finished_ || flow.begin != flow.end) {
       return;  // closed, or an async write now owns the flow
     }
+    if (n < flow.buffer.size()) {
+      // Drained: wait without an EAGAIN read (async_wait re-arms the
+      // descriptor, so bytes that arrive meanwhile still wake us).
+      flow.buffer.reset();
+      wait_readable(flow);
+      return;
+    }
   }
   // Still readable after a full turn: yield, then continue. Waiting for
   // readiness instead could miss data that is already there.

@@ -78,6 +78,7 @@ void Http1ServerConnection<Socket>::start() {
   }
   peer_ = core::SocketAddress::from_sockaddr(remote.data(), static_cast<socklen_t>(remote.size()))
               .value_or(core::SocketAddress());
+  peer_ip_ = peer_.ip_string();
   socket_.non_blocking(true, ec);
   parser_.emplace(runtime_->parser_options());
   stream_.emplace(worker_, *this, std::weak_ptr<void>(self));
@@ -133,8 +134,8 @@ void Http1ServerConnection<Socket>::read() {
       return;  // full of unprocessed (pipelined) bytes: wait for the response
     }
     error_code ec;
-    const std::size_t n =
-        socket_.read_some(asio::buffer(data + in_end_, in_capacity() - in_end_), ec);
+    const std::size_t space = in_capacity() - in_end_;
+    const std::size_t n = socket_.read_some(asio::buffer(data + in_end_, space), ec);
     if (ec == asio::error::would_block) {
       release_input_if_empty();
       wait_readable();
@@ -152,6 +153,16 @@ void Http1ServerConnection<Socket>::read() {
     listener_->stats().bytes_received.inc(n);
     touch();
     process_input();
+    if (n < space) {
+      // A short read drained the socket: wait now rather than spend a
+      // system call on the EAGAIN read. async_wait re-arms the descriptor
+      // (EPOLL_CTL_MOD), so bytes that arrive meanwhile still wake us.
+      if (!closed_ && !peer_closed_ && !body_paused_ && !reading_) {
+        release_input_if_empty();
+        wait_readable();
+      }
+      return;
+    }
   }
   asio::post(worker_.context(), [self = this->shared_from_this()] { self->read(); });
 }
@@ -251,7 +262,7 @@ void Http1ServerConnection<Socket>::on_head() {
     touch();
     arm_timer(last_activity_ + stream_idle);
   }
-  stream_->start({runtime_, snapshot_.get(), listener_.get(), peer_});
+  stream_->start({runtime_, snapshot_.get(), listener_.get(), peer_, peer_ip_});
 }
 
 template <typename Socket>

@@ -94,6 +94,7 @@ class Http1ServerConnection final
   const HttpListenerRuntime* runtime_ = nullptr;
   Socket socket_;
   core::SocketAddress peer_;
+  std::string peer_ip_;
   std::optional<core::http1::RequestParser> parser_;
   std::optional<HttpStream> stream_;
   BufferPool::Buffer in_;

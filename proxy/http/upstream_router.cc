@@ -114,20 +114,13 @@ void UpstreamRouter::prepare_upstream_head() {
   } else {
     head.headers.remove("upgrade");
   }
-  head.headers.remove("expect");  // ferry answers 100-continue itself
-  // Headers ferry sets or consumes are never taken from the client.
-  std::string_view to_strip[8];
-  std::size_t n = 0;
-  for (const auto& field : head.headers) {
-    if (field.name.rfind("x-ferry-", 0) == 0 && n < std::size(to_strip)) {
-      to_strip[n++] = field.name;
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    head.headers.remove(std::string(to_strip[i]));
-  }
+  // Expect is answered by ferry itself; headers ferry sets or consumes
+  // (x-ferry-*) are never taken from the client. One pass.
+  head.headers.remove_if([](std::string_view name, std::string_view) {
+    return name == "expect" || name.rfind("x-ferry-", 0) == 0;
+  });
   const core::ListenerConfig& listener = stream_.context().listener->config();
-  const std::string peer = stream_.context().peer.ip_string();
+  const std::string_view peer = stream_.context().peer_ip;
   switch (listener.x_forwarded_for) {
     case core::XForwardedFor::Append:
       if (auto xff = head.headers.get("x-forwarded-for")) {

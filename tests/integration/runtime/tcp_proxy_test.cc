@@ -195,15 +195,31 @@ TEST(TcpProxy, OutOfDescriptorsNeverSpinsAndRecovers) {
     held.push_back(Socket::connect(proxy.listener("tcp")));
     held.back().send_all("x");
   }
-  EXPECT_TRUE(eventually([&] {
-    return proxy.metric("ferry_downstream_connections_overflow_total{listener=\"tcp\"}") > 0;
-  }));
+  // Past the descriptor limit connections are closed at once. Seen from the
+  // client side: the admin server cannot accept a /metrics request either
+  // while the process is out of descriptors.
+  const auto refused = [&] {
+    for (Socket& s : held) {
+      pollfd p{s.fd(), POLLIN, 0};
+      if (::poll(&p, 1, 0) == 1) {
+        char c;
+        if (::recv(s.fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
+          return true;  // EOF or reset without an echo
+        }
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(refused));
   // With connections still knocking, the acceptor must not busy-loop.
   const int pid = proxy.process().pid();
   const double before = cpu_seconds(pid);
   std::this_thread::sleep_for(1s);  // measuring an interval, not waiting for a condition
   EXPECT_LT(cpu_seconds(pid) - before, 0.3);
   held.clear();
+  EXPECT_TRUE(eventually([&] {
+    return proxy.metric("ferry_downstream_connections_overflow_total{listener=\"tcp\"}") > 0;
+  }));
   // Connections the client gave up on may still sit in the kernel's accept
   // queue and briefly take descriptors when accepted; new ones succeed once
   // those are gone.
