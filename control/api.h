@@ -69,6 +69,8 @@ class Api {
   static std::vector<std::string_view> actions();
 
   static ApiReply error_reply(const ApiError& error);
+  // Wall-clock time as Cloud Map timestamps (epoch seconds, millisecond precision).
+  static Timestamp now();
 
   struct ListFilter {
     std::string name;
@@ -125,7 +127,6 @@ class Api {
   std::optional<std::vector<Tag>> read_tags(RequestReader& reader, std::string_view member) const;
   IdempotencyKey idempotency(std::string_view action, const std::optional<std::string>& token,
                              const boost::json::object& body, std::string_view token_member) const;
-  static Timestamp now();
 
   // Reads a Filters list whose Name must be one of `names`; nullopt on error.
   static std::optional<std::vector<ListFilter>> read_filters(
