@@ -9,11 +9,16 @@
 namespace ferry::core {
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
-  if (name == "trace") return spdlog::level::trace;
-  if (name == "debug") return spdlog::level::debug;
-  if (name == "info") return spdlog::level::info;
-  if (name == "warn") return spdlog::level::warn;
-  if (name == "error") return spdlog::level::err;
+  if (name == "trace")
+    return spdlog::level::trace;
+  if (name == "debug")
+    return spdlog::level::debug;
+  if (name == "info")
+    return spdlog::level::info;
+  if (name == "warn")
+    return spdlog::level::warn;
+  if (name == "error")
+    return spdlog::level::err;
   return std::nullopt;
 }
 
@@ -35,7 +40,9 @@ void shutdown_logging() {
   spdlog::shutdown();
 }
 
-void set_log_level(spdlog::level::level_enum level) { spdlog::set_level(level); }
+void set_log_level(spdlog::level::level_enum level) {
+  spdlog::set_level(level);
+}
 
 bool LogRateLimiter::allow(std::uint64_t& suppressed) {
   const auto now = std::chrono::steady_clock::now();

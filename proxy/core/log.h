@@ -50,16 +50,16 @@ class LogRateLimiter {
 }  // namespace ferry::core
 
 // Rate-limited logging for the data path: one limiter per call site and thread.
-#define FERRY_LOG_LIMITED(level, ...)                                                   \
-  do {                                                                                  \
-    if (spdlog::should_log(level)) {                                                    \
-      thread_local ::ferry::core::LogRateLimiter ferry_log_limiter_;                    \
-      std::uint64_t ferry_log_suppressed_ = 0;                                          \
-      if (ferry_log_limiter_.allow(ferry_log_suppressed_)) {                            \
-        if (ferry_log_suppressed_ > 0) {                                                \
+#define FERRY_LOG_LIMITED(level, ...)                                                 \
+  do {                                                                                \
+    if (spdlog::should_log(level)) {                                                  \
+      thread_local ::ferry::core::LogRateLimiter ferry_log_limiter_;                  \
+      std::uint64_t ferry_log_suppressed_ = 0;                                        \
+      if (ferry_log_limiter_.allow(ferry_log_suppressed_)) {                          \
+        if (ferry_log_suppressed_ > 0) {                                              \
           spdlog::log(level, "({} similar lines suppressed)", ferry_log_suppressed_); \
-        }                                                                               \
-        spdlog::log(level, __VA_ARGS__);                                                \
-      }                                                                                 \
-    }                                                                                   \
+        }                                                                             \
+        spdlog::log(level, __VA_ARGS__);                                              \
+      }                                                                               \
+    }                                                                                 \
   } while (false)

@@ -13,8 +13,12 @@ thread_local std::uint32_t t_stats_shard = 0;
 
 }  // namespace
 
-void set_stats_shard(std::uint32_t shard) { t_stats_shard = shard; }
-std::uint32_t stats_shard() { return t_stats_shard; }
+void set_stats_shard(std::uint32_t shard) {
+  t_stats_shard = shard;
+}
+std::uint32_t stats_shard() {
+  return t_stats_shard;
+}
 
 detail::SeriesCells::~SeriesCells() {
   if (store != nullptr) {
@@ -103,8 +107,8 @@ void Gauge::set(std::int64_t value) const noexcept {
       others += store_->cell(s, index_).load(std::memory_order_relaxed);
     }
   }
-  store_->cell(own, index_).store(static_cast<std::uint64_t>(value) - others,
-                                  std::memory_order_relaxed);
+  store_->cell(own, index_)
+      .store(static_cast<std::uint64_t>(value) - others, std::memory_order_relaxed);
 }
 
 const HistogramBounds& default_latency_bounds() {
@@ -192,8 +196,8 @@ StatsRegistry::FamilyId StatsRegistry::histogram_family(std::string name, std::s
                                                         const HistogramBounds& bounds,
                                                         double unit_scale) {
   std::lock_guard lock(mutex_);
-  Family family = make_family(std::move(name), std::move(help),
-                              prometheus::MetricType::Histogram, std::move(label_names));
+  Family family = make_family(std::move(name), std::move(help), prometheus::MetricType::Histogram,
+                              std::move(label_names));
   family.bounds = std::make_shared<const HistogramBounds>(bounds);
   family.unit_scale = unit_scale;
   return declare(std::move(family));
@@ -293,7 +297,8 @@ std::vector<prometheus::MetricFamily> StatsRegistry::Collect() const {
           metric.counter.value = static_cast<double>(store_.sum(cells->first));
           break;
         case prometheus::MetricType::Gauge:
-          metric.gauge.value = static_cast<double>(static_cast<std::int64_t>(store_.sum(cells->first)));
+          metric.gauge.value =
+              static_cast<double>(static_cast<std::int64_t>(store_.sum(cells->first)));
           break;
         default: {
           const auto finite = static_cast<std::uint32_t>(family.bounds->size());
@@ -302,8 +307,9 @@ std::vector<prometheus::MetricFamily> StatsRegistry::Collect() const {
             cumulative += store_.sum(cells->first + i);
             prometheus::ClientMetric::Bucket bucket;
             bucket.cumulative_count = cumulative;
-            bucket.upper_bound = i < finite ? static_cast<double>((*family.bounds)[i]) * family.unit_scale
-                                            : std::numeric_limits<double>::infinity();
+            bucket.upper_bound = i < finite
+                                     ? static_cast<double>((*family.bounds)[i]) * family.unit_scale
+                                     : std::numeric_limits<double>::infinity();
             metric.histogram.bucket.push_back(bucket);
           }
           metric.histogram.sample_count = cumulative;

@@ -85,7 +85,7 @@ class StatsStore {
   const std::uint32_t shards_;
   std::unique_ptr<std::atomic<std::atomic<std::uint64_t>*>[]> blocks_;
   std::mutex mutex_;
-  std::uint32_t next_ = 0;                                    // guarded by mutex_
+  std::uint32_t next_ = 0;                                     // guarded by mutex_
   std::multimap<std::uint32_t, std::uint32_t> free_by_width_;  // width -> first
 };
 
@@ -201,8 +201,8 @@ class StatsRegistry : public prometheus::Collectable {
   FamilyId gauge_family(std::string name, std::string help,
                         std::vector<std::string> label_names = {});
   FamilyId histogram_family(std::string name, std::string help,
-                            std::vector<std::string> label_names,
-                            const HistogramBounds& bounds, double unit_scale);
+                            std::vector<std::string> label_names, const HistogramBounds& bounds,
+                            double unit_scale);
 
   // The series with these label values: the live one if someone still holds
   // it (so counts continue across config swaps), else a new zeroed one. The

@@ -19,8 +19,8 @@ TEST(SocketAddress, ParsesIpv4AndIpv6) {
 }
 
 TEST(SocketAddress, RejectsNamesAndBadPorts) {
-  for (const char* bad : {"localhost:80", "1.2.3.4", "1.2.3.4:", "1.2.3.4:70000", "::1:80",
-                          "[::1]", "[::1]80", "1.2.3.4:-1", "1.2.3.4:8a", "999.1.1.1:80", ""}) {
+  for (const char* bad : {"localhost:80", "1.2.3.4", "1.2.3.4:", "1.2.3.4:70000", "::1:80", "[::1]",
+                          "[::1]80", "1.2.3.4:-1", "1.2.3.4:8a", "999.1.1.1:80", ""}) {
     EXPECT_FALSE(SocketAddress::parse(bad)) << bad;
   }
 }

@@ -64,8 +64,8 @@ TEST(Stats, GaugeNetsAcrossShards) {
 TEST(Stats, HistogramBucketsAreCumulativeInTheExposition) {
   StatsRegistry registry(1);
   HistogramBounds bounds{1'000'000, 10'000'000};  // 1 ms, 10 ms
-  auto family = registry.histogram_family("ferry_test_duration_seconds", "test", {"cluster"},
-                                          bounds, 1e-9);
+  auto family =
+      registry.histogram_family("ferry_test_duration_seconds", "test", {"cluster"}, bounds, 1e-9);
   Histogram h = registry.histogram(family, {"c"});
   h.observe(500'000);
   h.observe(1'000'000);

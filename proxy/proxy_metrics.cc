@@ -1,0 +1,105 @@
+#include "proxy/proxy_metrics.h"
+
+#include "proxy/core/http1/parse_error.h"
+
+namespace ferry::proxy {
+
+ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
+  build_info = r.gauge_family("ferry_build_info", "ferry build information; always 1", {"version"});
+  downstream_connections_active = r.gauge_family("ferry_downstream_connections_active",
+                                                 "Open downstream connections", {"listener"});
+  downstream_connections_total = r.counter_family("ferry_downstream_connections_total",
+                                                  "Accepted downstream connections", {"listener"});
+  downstream_connections_overflow = r.counter_family(
+      "ferry_downstream_connections_overflow_total",
+      "Downstream connections closed at once because the listener was at max_connections or "
+      "the process was out of file descriptors",
+      {"listener"});
+  downstream_requests = r.counter_family("ferry_downstream_requests_total",
+                                         "Answered downstream requests, local replies included",
+                                         {"listener", "code_class"});
+  downstream_rejected =
+      r.counter_family("ferry_downstream_rejected_total",
+                       "Downstream requests rejected as bad, by reason", {"listener", "reason"});
+  bytes_received = r.counter_family("ferry_bytes_received_total", "Bytes received from downstream",
+                                    {"listener"});
+  bytes_sent = r.counter_family("ferry_bytes_sent_total", "Bytes sent to downstream", {"listener"});
+  upstream_requests = r.counter_family("ferry_upstream_requests_total",
+                                       "Upstream requests (not attempts) by final status",
+                                       {"cluster", "code_class"});
+  upstream_request_duration =
+      r.histogram_family("ferry_upstream_request_duration_seconds", "Upstream request duration",
+                         {"cluster"}, core::default_latency_bounds(), 1e-9);
+  upstream_connections_active =
+      r.gauge_family("ferry_upstream_connections_active", "Open upstream connections", {"cluster"});
+  upstream_connections_total = r.counter_family("ferry_upstream_connections_total",
+                                                "Established upstream connections", {"cluster"});
+  upstream_connect_failures = r.counter_family("ferry_upstream_connect_failures_total",
+                                               "Failed upstream connection attempts", {"cluster"});
+  upstream_pending_overflow = r.counter_family(
+      "ferry_upstream_pending_overflow_total",
+      "Requests refused by a circuit breaker (pending queue, connections or requests full)",
+      {"cluster"});
+  upstream_retries =
+      r.counter_family("ferry_upstream_retries_total", "Upstream retries started", {"cluster"});
+  upstream_retry_overflow = r.counter_family(
+      "ferry_upstream_retry_overflow_total",
+      "Retries not started because the retry budget or max_retries was exhausted", {"cluster"});
+  upstream_protocol_errors = r.counter_family(
+      "ferry_upstream_protocol_errors_total",
+      "Malformed upstream responses (answered 502 or reset; the connection is not reused)",
+      {"cluster"});
+  upstream_safe_retries = r.counter_family(
+      "ferry_upstream_safe_retries_total",
+      "Requests retried because they provably never reached an application (connect failure, "
+      "or a reused keep-alive connection closed before any response byte)",
+      {"cluster"});
+  endpoints = r.gauge_family("ferry_endpoints", "Cluster endpoints by state", {"cluster", "state"});
+  config_updates_rejected = r.counter_family(
+      "ferry_config_updates_rejected_total",
+      "Config reloads and registry snapshots rejected as invalid (the old one stays live)");
+  accept_errors =
+      r.counter_family("ferry_downstream_accept_errors_total",
+                       "accept() failures other than overflow, by listener", {"listener"});
+}
+
+ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener)
+    : connections_active(m.registry.gauge(m.downstream_connections_active, {listener})),
+      connections_total(m.registry.counter(m.downstream_connections_total, {listener})),
+      connections_overflow(m.registry.counter(m.downstream_connections_overflow, {listener})),
+      bytes_received(m.registry.counter(m.bytes_received, {listener})),
+      bytes_sent(m.registry.counter(m.bytes_sent, {listener})),
+      accept_errors(m.registry.counter(m.accept_errors, {listener})),
+      headers_dropped(m.registry.counter(m.headers_dropped, {listener})),
+      h2c_refused(m.registry.counter(m.h2c_refused, {listener})) {
+  for (std::size_t i = 0; i < 5; ++i) {
+    requests[i] = m.registry.counter(m.downstream_requests, {listener, kCodeClasses[i]});
+  }
+  using core::http1::RejectReason;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(RejectReason::Count); ++i) {
+    rejected.push_back(m.registry.counter(
+        m.downstream_rejected,
+        {listener, std::string(core::http1::reason_name(static_cast<RejectReason>(i)))}));
+  }
+}
+
+ClusterStats::ClusterStats(ProxyMetrics& m, const std::string& cluster)
+    : connections_active(m.registry.gauge(m.upstream_connections_active, {cluster})),
+      connections_total(m.registry.counter(m.upstream_connections_total, {cluster})),
+      connect_failures(m.registry.counter(m.upstream_connect_failures, {cluster})),
+      endpoints_healthy(m.registry.gauge(m.endpoints, {cluster, "healthy"})),
+      endpoints_unhealthy(m.registry.gauge(m.endpoints, {cluster, "unhealthy"})),
+      endpoints_unknown(m.registry.gauge(m.endpoints, {cluster, "unknown"})),
+      endpoints_ejected(m.registry.gauge(m.endpoints, {cluster, "ejected"})),
+      request_duration(m.registry.histogram(m.upstream_request_duration, {cluster})),
+      retries(m.registry.counter(m.upstream_retries, {cluster})),
+      retry_overflow(m.registry.counter(m.upstream_retry_overflow, {cluster})),
+      pending_overflow(m.registry.counter(m.upstream_pending_overflow, {cluster})),
+      protocol_errors(m.registry.counter(m.upstream_protocol_errors, {cluster})),
+      safe_retries(m.registry.counter(m.upstream_safe_retries, {cluster})) {
+  for (std::size_t i = 0; i < 5; ++i) {
+    requests[i] = m.registry.counter(m.upstream_requests, {cluster, kCodeClasses[i]});
+  }
+}
+
+}  // namespace ferry::proxy
