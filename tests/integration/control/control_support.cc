@@ -79,6 +79,20 @@ ControlProcess::ControlProcess(Options options) {
   }
 }
 
+ControlProcess::Options ControlProcess::with_credentials(const std::string& credentials,
+                                                         std::string listen) {
+  Options options;
+  options.credentials = credentials;
+  options.listen = std::move(listen);
+  return options;
+}
+
+ControlProcess::Options ControlProcess::with_etcd(const std::string& store_url) {
+  Options options;
+  options.etcd = store_url;
+  return options;
+}
+
 bool ControlProcess::ready() const {
   return !address_.empty() && http_get(address_, "/ready").status == 200;
 }

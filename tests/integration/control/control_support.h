@@ -39,6 +39,9 @@ class ControlProcess {
     std::string listen = "127.0.0.1:0";
   };
   explicit ControlProcess(Options options);
+  // Shorthands for the common variants.
+  static Options with_credentials(const std::string& credentials, std::string listen = "127.0.0.1:0");
+  static Options with_etcd(const std::string& store_url);
 
   Process& process() { return *process_; }
   const std::string& address() const { return address_; }
