@@ -9,7 +9,9 @@
 namespace ferry::test::control {
 namespace {
 
-std::string binary() { return bin_dir() + "/ferry-control"; }
+std::string binary() {
+  return bin_dir() + "/ferry-control";
+}
 
 TEST(CommandLine, PrintsVersionAndHelp) {
   const CommandResult version = run_command({binary(), "--version"});
@@ -17,8 +19,8 @@ TEST(CommandLine, PrintsVersionAndHelp) {
   EXPECT_NE(version.out.find("ferry-control 0."), std::string::npos) << version.out;
   const CommandResult help = run_command({binary(), "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--listen", "--data-dir", "--store", "--credentials",
-                           "--instance-ttl", "--max-watchers"}) {
+  for (const char* flag :
+       {"--listen", "--data-dir", "--store", "--credentials", "--instance-ttl", "--max-watchers"}) {
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -88,10 +90,10 @@ TEST(CommandLine, SigtermStopsCleanly) {
   ASSERT_EQ(snapshot.status, 200);
   const auto v = parse_json(snapshot.body);
   Socket watcher = Socket::connect(server.address());
-  watcher.send_all("GET /v1/watch?namespace=term.local&epoch=" +
-                   std::string(v.at("epoch").as_string()) +
-                   "&version=" + std::to_string(v.at("version").as_int64()) +
-                   "&timeout=60s HTTP/1.1\r\nHost: x\r\n\r\n");
+  watcher.send_all(
+      "GET /v1/watch?namespace=term.local&epoch=" + std::string(v.at("epoch").as_string()) +
+      "&version=" + std::to_string(v.at("version").as_int64()) +
+      "&timeout=60s HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_TRUE(eventually([&] { return server.metric("ferry_control_watchers") == 1; }));
   EXPECT_EQ(server.stop(), 0);
   const std::string answer = watcher.read_all(std::chrono::seconds(5));

@@ -97,9 +97,51 @@ bool ControlProcess::ready() const {
   return !address_.empty() && http_get(address_, "/ready").status == 200;
 }
 
+namespace {
+
+std::string comm_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+// Depth-first through /proc/PID/task/*/children for a process named `name`.
+pid_t find_descendant(pid_t pid, const std::string& name, int depth = 0) {
+  if (comm_of(pid) == name) {
+    return pid;
+  }
+  if (depth > 4) {
+    return -1;
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); ++it) {
+    std::ifstream in(it->path().string() + "/children");
+    pid_t child = 0;
+    while (in >> child) {
+      if (const pid_t found = find_descendant(child, name, depth + 1); found > 0) {
+        return found;
+      }
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+pid_t ControlProcess::server_pid() const {
+  const pid_t found = find_descendant(process_->pid(), "ferry-control");
+  return found > 0 ? found : process_->pid();
+}
+
+void ControlProcess::signal(int signo) {
+  ::kill(server_pid(), signo);
+}
+
 std::optional<int> ControlProcess::stop(std::chrono::milliseconds timeout) {
   if (process_->running()) {
-    process_->signal(SIGTERM);
+    signal(SIGTERM);
   }
   return process_->wait(timeout);
 }
@@ -121,8 +163,8 @@ double ControlProcess::metric(const std::string& series) const {
 int ControlProcess::fd_count() const {
   int n = 0;
   std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(
-           "/proc/" + std::to_string(process_->pid()) + "/fd", ec);
+  for (auto it =
+           std::filesystem::directory_iterator("/proc/" + std::to_string(server_pid()) + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); ++it) {
     ++n;
   }

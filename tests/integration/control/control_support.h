@@ -40,7 +40,8 @@ class ControlProcess {
   };
   explicit ControlProcess(Options options);
   // Shorthands for the common variants.
-  static Options with_credentials(const std::string& credentials, std::string listen = "127.0.0.1:0");
+  static Options with_credentials(const std::string& credentials,
+                                  std::string listen = "127.0.0.1:0");
   static Options with_etcd(const std::string& store_url);
 
   Process& process() { return *process_; }
@@ -48,6 +49,10 @@ class ControlProcess {
   std::string endpoint() const { return "http://" + address_; }
   const std::string& data_dir() const { return data_dir_; }
   bool ready() const;
+  // The pid of ferry-control itself (below strace or unshare when prefixed).
+  pid_t server_pid() const;
+  // Sends `signo` to ferry-control itself.
+  void signal(int signo);
   // SIGTERM and the exit code (nullopt if it did not exit in time).
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(15));
   // Sample of /metrics, -1 when absent.

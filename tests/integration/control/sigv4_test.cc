@@ -15,8 +15,8 @@ class SigV4Test : public ::testing::Test {
  protected:
   SigV4Test()
       : credentials_(dir_.write("credentials", std::string("[default]\naws_access_key_id = ") +
-                                                   kKey + "\naws_secret_access_key = " +
-                                                   kSecret + "\n")),
+                                                   kKey + "\naws_secret_access_key = " + kSecret +
+                                                   "\n")),
         server_(ControlProcess::with_credentials(credentials_)) {}
 
   std::string code_of(const HttpResponse& r) {
@@ -41,10 +41,11 @@ TEST_F(SigV4Test, TheCliWithTheRightKeyWorks) {
                                aws_env(kKey, kSecret));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_FALSE(trim(ok.out).empty());
-  const CommandResult found = aws_discover(
-      server_.address(), {"discover-instances", "--namespace-name", "signed.local",
-                          "--service-name", "none", "--output", "text"},
-      aws_env(kKey, kSecret));
+  const CommandResult found =
+      aws_discover(server_.address(),
+                   {"discover-instances", "--namespace-name", "signed.local", "--service-name",
+                    "none", "--output", "text"},
+                   aws_env(kKey, kSecret));
   // Signed with the data- host: authenticated, then the service is unknown.
   EXPECT_NE(found.err.find("(ServiceNotFound)"), std::string::npos) << found.err;
 }
@@ -85,18 +86,20 @@ TEST_F(SigV4Test, RefusesWhatAwsWouldRefuse) {
   const CommandResult cli = aws(server_.endpoint(), {"create-http-namespace", "--name", "x.local"},
                                 aws_env(kKey, "wrong-secret"));
   EXPECT_NE(cli.err.find("(InvalidSignatureException)"), std::string::npos) << cli.err;
-  const CommandResult unknown = aws(server_.endpoint(), {"list-namespaces"},
-                                    aws_env("AKIDNOBODY", kSecret));
+  const CommandResult unknown =
+      aws(server_.endpoint(), {"list-namespaces"}, aws_env("AKIDNOBODY", kSecret));
   EXPECT_NE(unknown.err.find("(UnrecognizedClientException)"), std::string::npos) << unknown.err;
 
   // Nothing changed, every denial was counted, and the secret is in no log.
   EXPECT_EQ(namespaces(), before);
-  EXPECT_EQ(server_.metric(
-                R"(ferry_control_api_requests_total{action="CreateHttpNamespace",outcome="InvalidSignatureException"})"),
-            5);
-  EXPECT_EQ(server_.metric(
-                R"(ferry_control_api_requests_total{action="CreateHttpNamespace",outcome="MissingAuthenticationTokenException"})"),
-            1);
+  EXPECT_EQ(
+      server_.metric(
+          R"(ferry_control_api_requests_total{action="CreateHttpNamespace",outcome="InvalidSignatureException"})"),
+      5);
+  EXPECT_EQ(
+      server_.metric(
+          R"(ferry_control_api_requests_total{action="CreateHttpNamespace",outcome="MissingAuthenticationTokenException"})"),
+      1);
   EXPECT_EQ(server_.logs().find(kSecret), std::string::npos);
   EXPECT_NE(server_.logs().find("auth_denied"), std::string::npos);
 }
@@ -110,11 +113,10 @@ TEST_F(SigV4Test, TheWatchMustBeSignedToo) {
   EXPECT_EQ(http_get(server_.address(), "/ready").status, 200);
   EXPECT_EQ(http_get(server_.address(), "/metrics").status, 200);
   // curl's signer on a GET with an empty body.
-  const CommandResult signed_watch =
-      run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4",
-                   "aws:amz:us-east-1:servicediscovery", "--user",
-                   std::string(kKey) + ":" + kSecret,
-                   server_.endpoint() + "/v1/watch?namespace=nope.local&timeout=1s"});
+  const CommandResult signed_watch = run_command(
+      {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4",
+       "aws:amz:us-east-1:servicediscovery", "--user", std::string(kKey) + ":" + kSecret,
+       server_.endpoint() + "/v1/watch?namespace=nope.local&timeout=1s"});
   EXPECT_EQ(signed_watch.out, "404");  // authenticated; the namespace does not exist
 }
 

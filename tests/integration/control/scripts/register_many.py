@@ -10,16 +10,16 @@ import botocore.exceptions
 from client import client
 
 endpoint, service, count, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-local = threading.local()
+# One client for every thread: boto3 clients are thread-safe, creating them
+# concurrently from the default session is not.
+shared = client(endpoint)
 lock = threading.Lock()
 
 
 def register(i):
-    if not hasattr(local, "client"):
-        local.client = client(endpoint)
     iid = "inst-%04d" % i
     try:
-        local.client.register_instance(ServiceId=service, InstanceId=iid,
+        shared.register_instance(ServiceId=service, InstanceId=iid,
                                        Attributes={"AWS_INSTANCE_IPV4": "10.1.%d.%d" % (i // 250, i % 250 + 1)})
         line = "ACK %s" % iid
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
