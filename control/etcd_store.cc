@@ -256,6 +256,12 @@ void EtcdStore::start_watch() {
 
 void EtcdStore::on_watch_message(const json::object& result) {
   const std::int64_t compacted = json_int64(result, "compact_revision");
+  if (spdlog::should_log(spdlog::level::trace)) {
+    const json::value* events = result.if_contains("events");
+    spdlog::trace("etcd watch message: revision={} events={} compact_revision={}",
+                  json_int64(result.at("header").as_object(), "revision"),
+                  events == nullptr ? 0 : events->as_array().size(), compacted);
+  }
   const json::value* canceled = result.if_contains("canceled");
   if (compacted > 0 || (canceled != nullptr && canceled->is_bool() && canceled->get_bool())) {
     return relist("watch cancelled (compacted at revision " + std::to_string(compacted) + ")");
@@ -296,15 +302,31 @@ void EtcdStore::on_watch_closed(const std::string& reason) {
   if (stopping_) {
     return;
   }
-  spdlog::warn("etcd: watch on {} closed: {}; reconnecting", client_.endpoint().to_string(),
-               reason);
+  spdlog::warn("etcd: watch on {} closed: {}; resuming from revision {}",
+               client_.endpoint().to_string(), reason, applied_ + 1);
   watch_.reset();
   ready_ = false;
-  ++relists_;
-  // A fresh bootstrap: the epoch may have changed, and a listing repairs any
-  // gap the reconnect left (the watch resumes after the listing's revision).
-  bootstrapping_ = false;
-  retry_later([this] { bootstrap(); });
+  retry_later([this] { resume(); });
+}
+
+// Reconnects the watch where it stopped. The epoch is read first: a wiped
+// or replaced store means a full listing; a resume point that etcd has
+// compacted away comes back as a cancelled watch, which lists again too.
+void EtcdStore::resume() {
+  if (stopping_ || bootstrapping_) {
+    return;
+  }
+  const std::string before = epoch_;
+  ensure_epoch([this, before](bool ok) {
+    if (!ok) {
+      return retry_later([this] { resume(); });
+    }
+    if (epoch_ != before) {
+      return relist("the store's epoch changed");
+    }
+    bootstrapping_ = true;  // ready again once the watch is created
+    start_watch();
+  });
 }
 
 void EtcdStore::relist(const std::string& why) {

@@ -82,6 +82,7 @@ class EtcdStore : public Store {
   void start_watch();
   void on_watch_message(const boost::json::object& result);
   void on_watch_closed(const std::string& reason);
+  void resume();
   void relist(const std::string& why);
   void apply_listing(const Listing& listing);
   bool decode(const boost::json::object& kv, bool deleted, std::int64_t revision,
