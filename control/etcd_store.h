@@ -92,6 +92,9 @@ class EtcdStore : public Store {
   void sweep_waiters();
   void run_barrier();
   void attempt(std::shared_ptr<const Mutation> mutation, MutationCallback done, int attempt);
+  void on_committed(EtcdReply reply, std::shared_ptr<const Mutation> mutation,
+                    MutationCallback done, MutationResult result, int attempt_no,
+                    std::chrono::steady_clock::time_point start);
   boost::json::object transaction(const ChangeSet& changes) const;
   void retry_later(std::function<void()> what);
 
