@@ -268,68 +268,82 @@ bool SqliteRegistryFile::write_token(const RecordChange& change, std::string_vie
 }
 
 void SqliteRegistryFile::write(const RecordChange& change, std::string_view operation_id) {
-  Statements& s = *statements_;
   const std::string body = encode_record(change.value);
   const std::int64_t sum = checksum(change.key, change.revision, body);
-  const std::string_view id = suffix(change.key);
-  const bool del = change.is_delete();
   switch (change.kind) {
-    case RecordKind::Namespace: {
-      if (del) {
-        s.delete_namespace.bind(1, id).run();
-        return;
-      }
-      const auto& ns = std::get<std::shared_ptr<const Namespace>>(change.value);
-      s.put_namespace.bind(1, id).bind(2, ns->name).bind(3, change.revision).bind(4, sum);
-      s.put_namespace.bind(5, body).run();
+    case RecordKind::Namespace:
+    case RecordKind::Service:
+    case RecordKind::Instance:
+      write_resource(change, body, sum);
       return;
-    }
-    case RecordKind::Service: {
-      if (del) {
-        s.delete_service.bind(1, id).run();
-        return;
-      }
-      const auto& svc = std::get<std::shared_ptr<const Service>>(change.value);
-      s.put_service.bind(1, id).bind(2, svc->namespace_id).bind(3, svc->name);
-      s.put_service.bind(4, change.revision).bind(5, sum).bind(6, body).run();
-      return;
-    }
-    case RecordKind::Instance: {
-      const std::size_t slash = id.find('/');
-      const std::string_view service_id = id.substr(0, slash);
-      const std::string_view instance_id = id.substr(slash + 1);
-      if (del) {
-        s.delete_instance.bind(1, service_id).bind(2, instance_id).run();
-        return;
-      }
-      s.put_instance.bind(1, service_id).bind(2, instance_id).bind(3, change.revision);
-      s.put_instance.bind(4, sum).bind(5, body).run();
-      return;
-    }
     case RecordKind::Operation:
-      (del ? s.delete_operation.bind(1, id)
-           : s.put_operation.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
-          .run();
-      return;
     case RecordKind::Idempotency:
       // A token that came with an operation lives in the operation's row,
       // which the same request just wrote: no page of its own to dirty.
-      if (!operation_id.empty() && write_token(change, operation_id, body, sum)) {
+      if (change.kind == RecordKind::Idempotency && !operation_id.empty() &&
+          write_token(change, operation_id, body, sum)) {
         return;
       }
-      (del ? s.delete_idempotency.bind(1, id)
-           : s.put_idempotency.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
-          .run();
+      write_log_record(change, body, sum);
       return;
     case RecordKind::NamespaceVersion:
-    case RecordKind::ServiceRevision:
-      (del ? s.delete_marker.bind(1, change.key)
-           : s.put_marker.bind(1, change.key).bind(2, change.revision).bind(3, sum))
+    case RecordKind::ServiceRevision: {
+      Statements& s = *statements_;
+      (change.is_delete() ? s.delete_marker.bind(1, change.key)
+                          : s.put_marker.bind(1, change.key).bind(2, change.revision).bind(3, sum))
           .run();
       return;
+    }
     case RecordKind::Heartbeat:
       return;  // renewals are not durable with SQLite
   }
+}
+
+void SqliteRegistryFile::write_resource(const RecordChange& change, std::string_view body,
+                                        std::int64_t sum) {
+  Statements& s = *statements_;
+  const std::string_view id = suffix(change.key);
+  const bool del = change.is_delete();
+  if (change.kind == RecordKind::Namespace) {
+    if (del) {
+      return s.delete_namespace.bind(1, id).run();
+    }
+    const auto& ns = std::get<std::shared_ptr<const Namespace>>(change.value);
+    s.put_namespace.bind(1, id).bind(2, ns->name).bind(3, change.revision).bind(4, sum);
+    return s.put_namespace.bind(5, body).run();
+  }
+  if (change.kind == RecordKind::Service) {
+    if (del) {
+      return s.delete_service.bind(1, id).run();
+    }
+    const auto& svc = std::get<std::shared_ptr<const Service>>(change.value);
+    s.put_service.bind(1, id).bind(2, svc->namespace_id).bind(3, svc->name);
+    return s.put_service.bind(4, change.revision).bind(5, sum).bind(6, body).run();
+  }
+  const std::size_t slash = id.find('/');
+  const std::string_view service_id = id.substr(0, slash);
+  const std::string_view instance_id = id.substr(slash + 1);
+  if (del) {
+    return s.delete_instance.bind(1, service_id).bind(2, instance_id).run();
+  }
+  s.put_instance.bind(1, service_id).bind(2, instance_id).bind(3, change.revision);
+  s.put_instance.bind(4, sum).bind(5, body).run();
+}
+
+void SqliteRegistryFile::write_log_record(const RecordChange& change, std::string_view body,
+                                          std::int64_t sum) {
+  Statements& s = *statements_;
+  const std::string_view id = suffix(change.key);
+  const bool del = change.is_delete();
+  if (change.kind == RecordKind::Operation) {
+    (del ? s.delete_operation.bind(1, id)
+         : s.put_operation.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
+        .run();
+    return;
+  }
+  (del ? s.delete_idempotency.bind(1, id)
+       : s.put_idempotency.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
+      .run();
 }
 
 }  // namespace ferry::control

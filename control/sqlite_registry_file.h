@@ -62,6 +62,10 @@ class SqliteRegistryFile {
  private:
   struct Statements;
 
+  // Namespaces, services, instances.
+  void write_resource(const RecordChange& change, std::string_view body, std::int64_t sum);
+  // Operations and idempotency records kept in their own tables.
+  void write_log_record(const RecordChange& change, std::string_view body, std::int64_t sum);
   bool write_token(const RecordChange& change, std::string_view operation_id, std::string_view body,
                    std::int64_t sum);
   void check_integrity(bool full);

@@ -85,6 +85,30 @@ std::vector<std::unique_ptr<SignedClient>> make_clients(boost::asio::io_context&
   return out;
 }
 
+// Registers `count` instances through `clients` concurrently.
+std::size_t register_all(boost::asio::io_context& io,
+                         std::vector<std::unique_ptr<SignedClient>>& clients,
+                         const std::string& service, std::size_t count) {
+  std::size_t registered = 0;
+  std::size_t pending = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    ++pending;
+    clients[i % clients.size()]->call(
+        "RegisterInstance", registration(service, "i-" + std::to_string(i), static_cast<int>(i)),
+        [&](boost::system::error_code ec, int status, std::string body) {
+          --pending;
+          if (ec || status != 200) {
+            throw std::runtime_error("registering the instances failed: " + body);
+          }
+          ++registered;
+        });
+  }
+  while (pending > 0) {
+    io.run_one();
+  }
+  return registered;
+}
+
 }  // namespace
 
 BenchResult bench_register(boost::asio::io_context& io, const BenchOptions& o) {
@@ -132,24 +156,7 @@ BenchResult bench_register(boost::asio::io_context& io, const BenchOptions& o) {
 BenchResult bench_discover(boost::asio::io_context& io, const BenchOptions& o) {
   auto loaders = make_clients(io, o, 32);
   const Setup setup = create_service(io, *loaders[0], "discover");
-  std::size_t registered = 0;
-  std::size_t pending = 0;
-  for (std::size_t i = 0; i < o.instances; ++i) {
-    ++pending;
-    loaders[i % loaders.size()]->call(
-        "RegisterInstance",
-        registration(setup.service_id, "i-" + std::to_string(i), static_cast<int>(i)),
-        [&](boost::system::error_code ec, int status, std::string body) {
-          --pending;
-          if (ec || status != 200) {
-            throw std::runtime_error("registering the instances failed: " + body);
-          }
-          ++registered;
-        });
-  }
-  while (pending > 0) {
-    io.run_one();
-  }
+  const std::size_t registered = register_all(io, loaders, setup.service_id, o.instances);
   auto clients = make_clients(io, o, o.discover_clients);
   const std::string body = json::serialize(json::object{
       {"NamespaceName", setup.ns_name}, {"ServiceName", "svc"}, {"MaxResults", o.max_results}});
