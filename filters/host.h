@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "proxy/core/address.h"
@@ -23,7 +24,7 @@ const char* to_string(HealthStatus status);
 // detection, registry health) and read by anyone. Decisions that must agree
 // across workers (who is ejected, who is healthy) are taken on main and
 // published as an immutable per-cluster overlay; `state` is its source.
-class Host {
+class Host : public std::enable_shared_from_this<Host> {
  public:
   Host(core::SocketAddress address, std::string hostname)
       : address_(address), address_text_(address.to_string()), hostname_(std::move(hostname)) {}
@@ -39,13 +40,21 @@ class Host {
   struct Stats {
     std::atomic<std::uint32_t> active_requests{0};
     std::atomic<std::uint32_t> active_connections{0};
+    // Attempts that ended with an outcome (filters/attempt_recorder.h; a
+    // refused stream counts in neither), and those that were a 5xx or a
+    // gateway failure. Success-rate detection reads their interval deltas.
     std::atomic<std::uint64_t> requests_total{0};
-    std::atomic<std::uint64_t> failures_total{0};  // 5xx or gateway failure, as outlier counts
+    std::atomic<std::uint64_t> failures_total{0};
     std::atomic<std::uint32_t> consecutive_5xx{0};
     std::atomic<std::uint32_t> consecutive_gateway_failures{0};
     std::atomic<std::uint64_t> latency_sum_ns{0};  // completed requests' durations
     std::atomic<std::uint64_t> latency_count{0};
     std::atomic<std::uint64_t> connect_failures_total{0};
+    // Peak-EWMA latency estimate (filters/peak_ewma.h): the estimate as a
+    // float of nanoseconds in the high 32 bits, the millisecond stamp of its
+    // last update in the low 32, so one compare-exchange updates both. 0:
+    // never observed.
+    std::atomic<std::uint64_t> peak_ewma{0};
   };
   Stats stats;
 
@@ -53,6 +62,11 @@ class Host {
     std::atomic<HealthStatus> registry_health{HealthStatus::Unknown};
     std::atomic<HealthStatus> active_health{HealthStatus::Unknown};
     std::atomic<bool> ejected{false};
+    // `ejected` and `times_ejected` are written by OutlierDetector (main).
+    // A Host shared by two clusters is ejected from both when either
+    // detector ejects it (see outlier_detector.h). times_ejected grows by
+    // one per ejection and shrinks by one per detection interval spent in
+    // service.
     std::atomic<std::uint32_t> times_ejected{0};
   };
   State state;

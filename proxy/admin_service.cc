@@ -212,8 +212,7 @@ std::string AdminService::clusters_json() const {
             {"health", filters::to_string(host->health())},
             {"ejected", host->state.ejected.load(std::memory_order_relaxed)},
             {"active_requests", host->stats.active_requests.load(std::memory_order_relaxed)},
-            {"active_connections",
-             host->stats.active_connections.load(std::memory_order_relaxed)},
+            {"active_connections", host->stats.active_connections.load(std::memory_order_relaxed)},
         };
         if (!host->hostname().empty()) {
           e["hostname"] = host->hostname();

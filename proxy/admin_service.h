@@ -38,7 +38,7 @@ class AdminService {
  public:
   struct Hooks {
     std::function<std::string()> effective_config_json;  // GET /config
-    std::function<bool(std::string* error)> reload;       // POST /reload
+    std::function<bool(std::string* error)> reload;      // POST /reload
   };
   AdminService(Server& server, Hooks hooks);
 

@@ -2,59 +2,72 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "filters/circuit_breakers.h"
 #include "filters/host.h"
-#include "proxy/core/duration.h"
+#include "filters/load_balancer.h"
+#include "filters/retry_state.h"
+#include "filters/routable_hosts.h"
+#include "proxy/core/config/proxy_config.h"
 #include "proxy/proxy_metrics.h"
 
 namespace ferry::proxy {
 
-// How ferry connects to a cluster's endpoints (from the cluster's config).
-struct UpstreamOptions {
-  core::Duration connect_timeout = std::chrono::seconds(5);
-  core::Duration keepalive_time = std::chrono::seconds(60);
-  core::Duration keepalive_interval = std::chrono::seconds(10);
-  std::uint32_t keepalive_probes = 3;
-  core::Duration user_timeout = std::chrono::seconds(30);  // 0: kernel default
-  std::size_t buffer_limit = 1u << 20;
+// A cluster's process-wide state, kept across snapshots for as long as its
+// config does not change: the config, the stats series, the circuit
+// breakers (cluster-wide atomics: limits hold for the process) and the
+// cluster's retry policy mapped for filters::RetryState. Built on main;
+// workers only use the atomics and read the rest.
+class ClusterShared {
+ public:
+  ClusterShared(std::shared_ptr<const core::ClusterConfig> config, ProxyMetrics& metrics);
+
+  const core::ClusterConfig& config() const { return *config_; }
+  const std::shared_ptr<const core::ClusterConfig>& config_ptr() const { return config_; }
+  const std::string& name() const { return config_->name; }
+  ClusterStats& stats() { return stats_; }
+  filters::CircuitBreakers& breakers() { return breakers_; }
+  // Null when the cluster has no retry_policy.
+  const filters::RetryPolicyOptions* retry_policy() const {
+    return retry_policy_ ? &*retry_policy_ : nullptr;
+  }
+
+ private:
+  std::shared_ptr<const core::ClusterConfig> config_;
+  ClusterStats stats_;
+  filters::CircuitBreakers breakers_;
+  std::optional<filters::RetryPolicyOptions> retry_policy_;
 };
 
 // One cluster as of one snapshot: its endpoints (process-wide Host objects
-// that keep their identity across snapshots) and how to reach them.
-// Immutable once built on main, shared by every worker; the only mutable part
-// is each worker's own load-balancing slot, touched by that worker alone.
+// that keep their identity across snapshots), the routable subset the main
+// thread derived from health and ejection (the overlay every worker agrees
+// on), and one load balancer per worker. Immutable once built on main except
+// the per-worker balancers, each touched only by its own worker.
 class Cluster {
  public:
-  Cluster(std::string name, UpstreamOptions options,
-          std::vector<std::shared_ptr<filters::Host>> hosts, std::shared_ptr<ClusterStats> stats,
-          unsigned workers);
+  Cluster(std::shared_ptr<ClusterShared> shared, std::vector<std::shared_ptr<filters::Host>> hosts,
+          unsigned workers, std::uint64_t seed);
 
-  const std::string& name() const { return name_; }
-  const UpstreamOptions& options() const { return options_; }
+  const std::string& name() const { return shared_->name(); }
+  ClusterShared& shared() const { return *shared_; }
+  const std::shared_ptr<ClusterShared>& shared_ptr() const { return shared_; }
   std::span<const std::shared_ptr<filters::Host>> hosts() const { return hosts_; }
-  ClusterStats& stats() const { return *stats_; }
-  const std::shared_ptr<ClusterStats>& shared_stats() const { return stats_; }
+  const filters::RoutableHosts& routable() const { return routable_; }
 
-  // Round robin over the hosts that are neither unhealthy nor ejected (all
-  // hosts when none is). `exclude` is skipped when another host is available
-  // (a failover should try a different endpoint). Called on worker `worker`
-  // only; nullptr when the cluster has no endpoint.
+  // Picks the endpoint for one attempt on worker `worker`, avoiding
+  // `exclude` while another host exists. Null when the cluster is empty.
   filters::Host* pick(unsigned worker, const filters::Host* exclude) const;
 
  private:
-  struct alignas(64) PerWorker {
-    std::uint64_t next = 0;
-  };
-
-  const std::string name_;
-  const UpstreamOptions options_;
-  const std::vector<std::shared_ptr<filters::Host>> hosts_;
-  const std::shared_ptr<ClusterStats> stats_;
-  std::unique_ptr<PerWorker[]> per_worker_;
-  const unsigned workers_;
+  std::shared_ptr<ClusterShared> shared_;
+  std::vector<std::shared_ptr<filters::Host>> hosts_;
+  filters::RoutableHosts routable_;
+  std::vector<std::unique_ptr<filters::LoadBalancer>> balancers_;  // per worker, last: main
 };
 
 }  // namespace ferry::proxy

@@ -2,9 +2,10 @@
 
 namespace ferry::proxy {
 
-std::shared_ptr<filters::Host> HostRegistry::get_or_create(const core::SocketAddress& address,
+std::shared_ptr<filters::Host> HostRegistry::get_or_create(const std::string& cluster,
+                                                           const core::SocketAddress& address,
                                                            const std::string& hostname) {
-  auto& slot = hosts_[address.to_string()];
+  auto& slot = hosts_[cluster + '/' + address.to_string()];
   if (auto live = slot.lock()) {
     return live;
   }

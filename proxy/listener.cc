@@ -2,11 +2,11 @@
 
 namespace ferry::proxy {
 
-const char* to_string(ListenerProtocol protocol) {
+const char* to_string(core::ListenerProtocol protocol) {
   switch (protocol) {
-    case ListenerProtocol::Tcp:
+    case core::ListenerProtocol::Tcp:
       return "tcp";
-    case ListenerProtocol::Http:
+    case core::ListenerProtocol::Http:
       break;
   }
   return "http";

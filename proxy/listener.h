@@ -6,42 +6,33 @@
 #include <string>
 
 #include "proxy/core/address.h"
-#include "proxy/core/duration.h"
+#include "proxy/core/config/proxy_config.h"
 #include "proxy/proxy_metrics.h"
 
 namespace ferry::proxy {
 
-enum class ListenerProtocol : std::uint8_t { Tcp, Http };
-enum class TrafficDirection : std::uint8_t { Ingress, Egress };
+const char* to_string(core::ListenerProtocol protocol);
 
-const char* to_string(ListenerProtocol protocol);
-
-// What a listener does, from its config.
-struct ListenerOptions {
-  std::string name;
-  ListenerProtocol protocol = ListenerProtocol::Http;
-  TrafficDirection direction = TrafficDirection::Ingress;
-  std::string cluster;  // the default route
-  std::uint32_t max_connections = 16384;
-  core::Duration idle_timeout = std::chrono::seconds(300);
-};
-
-// A listener's process-wide state: options, the bound address, stats, and the
-// connection cap, which holds for the whole process (one atomic shared by
-// every worker's acceptor), never N times over.
+// A listener's process-wide state: its config, the bound address, stats, and
+// the connection cap, which holds for the whole process (one atomic shared by
+// every worker's acceptor), never N times over. Shared by main and workers;
+// everything mutable is atomic.
 class Listener {
  public:
-  Listener(ListenerOptions options, core::SocketAddress bound, ProxyMetrics& metrics)
-      : options_(std::move(options)), address_(bound), stats_(metrics, options_.name) {}
+  Listener(core::ListenerConfig config, core::SocketAddress bound, ProxyMetrics& metrics)
+      : config_(std::move(config)),
+        address_(bound),
+        stats_(metrics, config_.name, config_.protocol == core::ListenerProtocol::Http) {}
 
-  const ListenerOptions& options() const { return options_; }
-  const std::string& name() const { return options_.name; }
+  const core::ListenerConfig& config() const { return config_; }
+  const std::string& name() const { return config_.name; }
+  bool ingress() const { return config_.direction == core::Direction::Ingress; }
   const core::SocketAddress& address() const { return address_; }
   ListenerStats& stats() { return stats_; }
 
   // Admits one more connection if under max_connections (any thread).
   bool try_admit() {
-    if (active_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+    if (active_.fetch_add(1, std::memory_order_relaxed) >= config_.max_connections) {
       active_.fetch_sub(1, std::memory_order_relaxed);
       return false;
     }
@@ -57,7 +48,7 @@ class Listener {
   std::uint32_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
-  const ListenerOptions options_;
+  const core::ListenerConfig config_;
   const core::SocketAddress address_;
   ListenerStats stats_;
   std::atomic<std::uint32_t> active_{0};

@@ -58,12 +58,19 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
   config_updates_rejected = r.counter_family(
       "ferry_config_updates_rejected_total",
       "Config reloads and registry snapshots rejected as invalid (the old one stays live)");
+  headers_dropped = r.counter_family(
+      "ferry_downstream_headers_dropped_total",
+      "Request header fields dropped by headers_with_underscores_action: drop", {"listener"});
+  h2c_refused = r.counter_family(
+      "ferry_downstream_h2c_refused_total",
+      "Connections that opened with the HTTP/2 prior-knowledge preface on an HTTP/1.1 listener",
+      {"listener"});
   accept_errors =
       r.counter_family("ferry_downstream_accept_errors_total",
                        "accept() failures other than overflow, by listener", {"listener"});
 }
 
-ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener)
+ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener, bool http)
     : connections_active(m.registry.gauge(m.downstream_connections_active, {listener})),
       connections_total(m.registry.counter(m.downstream_connections_total, {listener})),
       connections_overflow(m.registry.counter(m.downstream_connections_overflow, {listener})),
@@ -72,6 +79,14 @@ ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener)
       accept_errors(m.registry.counter(m.accept_errors, {listener})),
       headers_dropped(m.registry.counter(m.headers_dropped, {listener})),
       h2c_refused(m.registry.counter(m.h2c_refused, {listener})) {
+  if (!http) {
+    // Zero-valued series a tcp listener can never move would only clutter
+    // /metrics; handles left default-constructed count nothing.
+    headers_dropped = core::Counter();
+    h2c_refused = core::Counter();
+    rejected.resize(static_cast<std::size_t>(core::http1::RejectReason::Count));
+    return;
+  }
   for (std::size_t i = 0; i < 5; ++i) {
     requests[i] = m.registry.counter(m.downstream_requests, {listener, kCodeClasses[i]});
   }

@@ -49,7 +49,8 @@ inline std::size_t code_class_index(unsigned status) {
 // Per-listener series. Owned by the listener's process-wide state; workers
 // write them through the handles (each worker writes its own shard).
 struct ListenerStats {
-  ListenerStats(ProxyMetrics& metrics, const std::string& listener);
+  // `http`: also the request series (code classes, rejection reasons).
+  ListenerStats(ProxyMetrics& metrics, const std::string& listener, bool http);
   core::Gauge connections_active;
   core::Counter connections_total;
   core::Counter connections_overflow;
@@ -57,7 +58,7 @@ struct ListenerStats {
   core::Counter bytes_sent;
   core::Counter accept_errors;
   // HTTP listeners.
-  core::Counter requests[5];  // by code class
+  core::Counter requests[5];            // by code class
   std::vector<core::Counter> rejected;  // by core::http1::RejectReason
   core::Counter headers_dropped;
   core::Counter h2c_refused;

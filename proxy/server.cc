@@ -4,8 +4,13 @@
 
 #include <boost/asio/post.hpp>
 
+#include "proxy/admin_server.h"
 #include "proxy/connection_set.h"
+#include "proxy/core/config/config_json.h"
+#include "proxy/core/config/load.h"
 #include "proxy/core/log.h"
+#include "proxy/http/access_log.h"
+#include "proxy/http/http1_server_connection.h"
 #include "proxy/main_thread_release.h"
 #include "proxy/snapshot.h"
 #include "proxy/tcp_proxy_session.h"
@@ -17,35 +22,52 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-constexpr int kListenBacklog = 4096;
 constexpr std::size_t kIoBufferSize = 64 * 1024;
 constexpr auto kInFlightPoll = std::chrono::milliseconds(20);
 
 void start_connection(Worker& worker, const std::shared_ptr<Listener>& listener,
                       tcp::socket socket) {
-  switch (listener->options().protocol) {
-    case ListenerProtocol::Tcp: {
+  switch (listener->config().protocol) {
+    case core::ListenerProtocol::Tcp: {
       auto session = std::make_shared<TcpProxySession>(worker, listener, std::move(socket));
       session->start();
       return;
     }
-    case ListenerProtocol::Http:
-      break;
+    case core::ListenerProtocol::Http: {
+      auto connection =
+          std::make_shared<Http1ServerConnection<tcp::socket>>(worker, listener, std::move(socket));
+      connection->start();
+      return;
+    }
   }
-  // Unreachable: the config refuses listener protocols the runtime lacks.
-  listener->stats().connections_active.dec();
-  listener->release();
+}
+
+bool is_ip_literal(const std::string& host) {
+  return core::SocketAddress::parse(host + ":0") || core::SocketAddress::parse("[" + host + "]:0");
+}
+
+std::optional<core::SocketAddress> literal_address(const core::HostPort& endpoint) {
+  auto a = core::SocketAddress::parse(endpoint.host + ":" + std::to_string(endpoint.port));
+  if (!a) {
+    a = core::SocketAddress::parse("[" + endpoint.host + "]:" + std::to_string(endpoint.port));
+  }
+  return a;
 }
 
 }  // namespace
 
-Server::Server(ServerSpec spec)
-    : spec_(std::move(spec)),
+Server::Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers,
+               std::string config_path)
+    : config_(std::move(config)),
+      worker_count_(workers),
+      config_path_(std::move(config_path)),
       started_(std::chrono::steady_clock::now()),
-      stats_(spec_.workers + 1),
+      stats_(workers + 1),
       metrics_(stats_),
       build_info_(stats_.gauge(metrics_.build_info, {FERRY_VERSION})),
       dns_(context_, [this] { rebuild_snapshot(); }),
+      listeners_(metrics_, workers_, reserve_, start_connection),
+      config_rejected_(stats_.counter(metrics_.config_updates_rejected, {})),
       signals_(context_),
       drain_timer_(context_),
       drain_deadline_(context_) {
@@ -57,10 +79,12 @@ Server::~Server() {
   // connections that reference listeners and stats), then the snapshot
   // releases they posted back to main, while stats and hosts are alive.
   dns_.stop();
+  if (admin_) {
+    admin_->close();
+  }
   for (auto& w : workers_) {
     w->stop();
   }
-  acceptors_.clear();
   workers_.clear();
   snapshot_.reset();
   context_.restart();
@@ -68,43 +92,33 @@ Server::~Server() {
 }
 
 boost::system::result<void> Server::start(std::string* error) {
-  for (const ListenerSpec& l : spec_.listeners) {
-    auto bound = bind_listen_sockets(l.address, spec_.workers, kListenBacklog);
-    if (!bound) {
-      *error = "listener " + l.options.name + ": cannot listen on " + l.address.to_string() + ": " +
-               bound.error().message();
-      return bound.error();
-    }
-    listeners_.push_back(std::make_shared<Listener>(l.options, bound->address(), metrics_));
-    sockets_.push_back(std::move(*bound));
-  }
-  for (unsigned i = 0; i < spec_.workers; ++i) {
+  for (unsigned i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, kIoBufferSize));
   }
-  for (const ClusterSpec& c : spec_.clusters) {
-    for (const EndpointSpec& e : c.endpoints) {
-      if (!core::SocketAddress::parse(e.host + ":0") &&
-          !core::SocketAddress::parse("[" + e.host + "]:0")) {
-        dns_.watch(e.host, c.dns_refresh_interval);
-      }
-    }
+  // Every socket is bound before anything runs: a conflict ends start-up
+  // with nothing half-started.
+  ListenerSet::Plan plan;
+  if (!listeners_.prepare(config_->listeners, worker_count_, &plan, error)) {
+    return boost::system::error_code(EADDRINUSE, boost::system::system_category());
   }
+  AdminService::Hooks hooks;
+  hooks.effective_config_json = [this] {
+    return core::to_json(*config_);
+  };
+  hooks.reload = [this](std::string* reload_error) {
+    return reload(reload_error);
+  };
+  admin_ = std::make_unique<AdminServer>(context_, *this, std::move(hooks));
+  if (auto ec = admin_->listen(config_->admin.address)) {
+    *error = "admin: cannot listen on " + config_->admin.address.to_string() + ": " + ec.message();
+    return ec;
+  }
+  listeners_.commit(std::move(plan), /*workers_running=*/false);
+  watch_dns_names();
   rebuild_snapshot();
-  // Acceptors are built before the threads run, so no post is needed yet.
-  acceptors_.resize(workers_.size());
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    workers_[w]->set_snapshot(snapshot_);
-    for (std::size_t l = 0; l < listeners_.size(); ++l) {
-      acceptors_[w].push_back(std::make_shared<Acceptor>(
-          *workers_[w], listeners_[l], sockets_[l].release(w), reserve_, start_connection));
-    }
-  }
-  sockets_.clear();
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    workers_[w]->start();
-    for (auto& acceptor : acceptors_[w]) {
-      workers_[w]->post([acceptor] { acceptor->start(); });
-    }
+  for (auto& worker : workers_) {
+    worker->set_snapshot(snapshot_);
+    worker->start();
   }
   started_workers_ = true;
   dns_.start();
@@ -112,22 +126,82 @@ boost::system::result<void> Server::start(std::string* error) {
   return {};
 }
 
+void Server::watch_dns_names() {
+  for (const core::ClusterConfig& c : config_->clusters) {
+    for (const core::HostPort& e : c.endpoints) {
+      if (!is_ip_literal(e.host)) {
+        dns_.watch(e.host, c.dns_refresh_interval);
+      }
+    }
+  }
+}
+
+bool Server::reload(std::string* error) {
+  core::LoadResult loaded = core::load_proxy_config_file(config_path_);
+  if (!loaded.ok()) {
+    std::string text;
+    for (const auto& e : loaded.errors) {
+      text += e.to_string() + "\n";
+    }
+    *error = text;
+    config_rejected_.inc();
+    spdlog::error("reload rejected, the previous config stays live:\n{}", text);
+    return false;
+  }
+  auto next = std::make_shared<const core::ProxyConfig>(std::move(*loaded.config));
+  if (!apply(next, error)) {
+    config_rejected_.inc();
+    spdlog::error("reload rejected, the previous config stays live: {}", *error);
+    return false;
+  }
+  spdlog::info("config reloaded from {}", config_path_);
+  return true;
+}
+
+bool Server::apply(std::shared_ptr<const core::ProxyConfig> config, std::string* error) {
+  if (draining()) {
+    *error = "draining: no config changes";
+    return false;
+  }
+  ListenerSet::Plan plan;
+  if (!listeners_.prepare(config->listeners, worker_count_, &plan, error)) {
+    return false;
+  }
+  if (config->workers != config_->workers) {
+    spdlog::warn("reload: `workers` takes effect at the next restart");
+  }
+  if (!(config->admin == config_->admin)) {
+    spdlog::warn("reload: `admin` takes effect at the next restart");
+  }
+  listeners_.commit(std::move(plan), started_workers_);
+  // A cluster whose config changed gets fresh breakers and stats state;
+  // unchanged ones keep theirs (and their counters).
+  for (auto it = cluster_shared_.begin(); it != cluster_shared_.end();) {
+    const core::ClusterConfig* now = config->find_cluster(it->first);
+    if (now == nullptr || !(*now == it->second->config())) {
+      it = cluster_shared_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  config_ = std::move(config);
+  watch_dns_names();
+  rebuild_snapshot();
+  return true;
+}
+
 int Server::run() {
   context_.run();
   return exit_code_;
 }
 
-std::vector<Server::ListenerInfo> Server::listeners() const {
-  std::vector<ListenerInfo> out;
-  for (const auto& l : listeners_) {
-    out.push_back({l->name(), l->address().to_string(), to_string(l->options().protocol)});
-  }
-  return out;
-}
-
 bool Server::ready() const {
   return started_workers_ && dns_.initial_done() && drain_phase_ == DrainPhase::None &&
          !health_check_failed_;
+}
+
+core::SocketAddress Server::admin_address() const {
+  return admin_->address();
 }
 
 std::chrono::steady_clock::duration Server::uptime() const {
@@ -156,42 +230,58 @@ void Server::on_signal(int signo) {
       spdlog::info("SIGINT: draining without propagation delay");
       drain(DrainTrigger::Sigint);
       break;
-    case SIGHUP:
-      spdlog::warn("SIGHUP: config reload is not implemented yet; nothing changed");
+    case SIGHUP: {
+      std::string error;
+      reload(&error);
       break;
+    }
     default:
       break;
   }
   start_signals();
 }
 
+std::shared_ptr<const Cluster> Server::build_cluster(const core::ClusterConfig& config) {
+  std::vector<std::shared_ptr<filters::Host>> hosts;
+  for (const core::HostPort& e : config.endpoints) {
+    if (auto literal = literal_address(e)) {
+      hosts.push_back(hosts_.get_or_create(config.name, *literal, {}));
+      continue;
+    }
+    for (core::SocketAddress a : dns_.addresses(e.host)) {
+      a.set_port(e.port);
+      hosts.push_back(hosts_.get_or_create(config.name, a, e.host));
+    }
+  }
+  auto& shared = cluster_shared_[config.name];
+  if (!shared) {
+    auto owned = std::make_shared<const core::ClusterConfig>(config);
+    shared = std::make_shared<ClusterShared>(std::move(owned), metrics_);
+  }
+  return std::make_shared<const Cluster>(shared, std::move(hosts), worker_count_,
+                                         generation_ * 0x9e3779b97f4a7c15ULL + 1);
+}
+
 void Server::rebuild_snapshot() {
   std::vector<std::shared_ptr<const Cluster>> clusters;
-  for (const ClusterSpec& c : spec_.clusters) {
-    std::vector<std::shared_ptr<filters::Host>> hosts;
-    for (const EndpointSpec& e : c.endpoints) {
-      auto literal = core::SocketAddress::parse(e.host + ":" + std::to_string(e.port));
-      if (!literal) {
-        literal = core::SocketAddress::parse("[" + e.host + "]:" + std::to_string(e.port));
-      }
-      if (literal) {
-        hosts.push_back(hosts_.get_or_create(*literal, {}));
-        continue;
-      }
-      for (core::SocketAddress a : dns_.addresses(e.host)) {
-        a.set_port(e.port);
-        hosts.push_back(hosts_.get_or_create(a, e.host));
-      }
-    }
-    auto& stats = cluster_stats_[c.name];
-    if (!stats) {
-      stats = std::make_shared<ClusterStats>(metrics_, c.name);
-    }
-    clusters.push_back(std::make_shared<const Cluster>(c.name, c.upstream, std::move(hosts), stats,
-                                                       spec_.workers));
+  for (const core::ClusterConfig& c : config_->clusters) {
+    clusters.push_back(build_cluster(c));
   }
-  publish(
-      release_on(context_, std::make_unique<RuntimeSnapshot>(++generation_, std::move(clusters))));
+  std::map<std::string, std::unique_ptr<HttpListenerRuntime>, std::less<>> http;
+  for (const core::ListenerConfig& l : config_->listeners) {
+    if (l.protocol != core::ListenerProtocol::Http) {
+      continue;
+    }
+    std::shared_ptr<spdlog::logger> access_log;
+    if (l.access_log) {
+      access_log = open_access_log(l.access_log->path);
+    }
+    http.emplace(l.name, std::make_unique<HttpListenerRuntime>(
+                             std::make_shared<const core::ListenerConfig>(l), access_log));
+  }
+  ++generation_;
+  publish(release_on(context_, std::make_unique<RuntimeSnapshot>(
+                                   generation_, config_, std::move(clusters), std::move(http))));
 }
 
 void Server::publish(std::shared_ptr<const RuntimeSnapshot> snapshot) {
@@ -207,28 +297,12 @@ void Server::publish(std::shared_ptr<const RuntimeSnapshot> snapshot) {
 
 void Server::update_endpoint_gauges() {
   for (const auto& cluster : snapshot_->clusters()) {
-    std::int64_t healthy = 0, unhealthy = 0, unknown = 0, ejected = 0;
-    for (const auto& host : cluster->hosts()) {
-      if (host->state.ejected.load(std::memory_order_relaxed)) {
-        ++ejected;
-      }
-      switch (host->health()) {
-        case filters::HealthStatus::Healthy:
-          ++healthy;
-          break;
-        case filters::HealthStatus::Unhealthy:
-          ++unhealthy;
-          break;
-        case filters::HealthStatus::Unknown:
-          ++unknown;
-          break;
-      }
-    }
-    ClusterStats& s = cluster->stats();
-    s.endpoints_healthy.set(healthy);
-    s.endpoints_unhealthy.set(unhealthy);
-    s.endpoints_unknown.set(unknown);
-    s.endpoints_ejected.set(ejected);
+    const filters::RoutableHosts& r = cluster->routable();
+    ClusterStats& s = cluster->shared().stats();
+    s.endpoints_healthy.set(static_cast<std::int64_t>(r.healthy));
+    s.endpoints_unhealthy.set(static_cast<std::int64_t>(r.unhealthy));
+    s.endpoints_unknown.set(static_cast<std::int64_t>(r.unknown));
+    s.endpoints_ejected.set(static_cast<std::int64_t>(r.ejected));
   }
 }
 
@@ -237,8 +311,8 @@ void Server::drain(DrainTrigger trigger) {
   if (signal && !exit_requested_) {
     exit_requested_ = true;
     // Whatever is still running at drain.timeout after the signal is cut off.
-    if (spec_.drain_timeout.count() > 0) {
-      drain_deadline_.expires_after(spec_.drain_timeout);
+    if (config_->drain.timeout.count() > 0) {
+      drain_deadline_.expires_after(config_->drain.timeout);
       drain_deadline_.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) {
           spdlog::warn("drain timeout: exiting with {} requests or connections in flight",
@@ -256,8 +330,8 @@ void Server::drain(DrainTrigger trigger) {
         hook();
       }
       // Step 2: ingress keeps accepting while peers learn (not for SIGINT).
-      if (trigger != DrainTrigger::Sigint && spec_.propagation_delay.count() > 0) {
-        drain_timer_.expires_after(spec_.propagation_delay);
+      if (trigger != DrainTrigger::Sigint && config_->drain.propagation_delay.count() > 0) {
+        drain_timer_.expires_after(config_->drain.propagation_delay);
         drain_timer_.async_wait([this](const boost::system::error_code& ec) {
           if (!ec) {
             stop_ingress();
@@ -291,38 +365,18 @@ void Server::stop_ingress() {
   }
   drain_phase_ = DrainPhase::Draining;
   spdlog::info("drain: ingress listeners stop accepting");
-  // Step 3 on every worker; in-flight work is counted only once every worker
-  // has accepted what its kernel queue still held.
-  auto pending = std::make_shared<std::size_t>(workers_.size());
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    Worker* worker = workers_[w].get();
-    worker->post([this, worker, w, pending] {
-      for (auto& acceptor : acceptors_[w]) {
-        if (acceptor->listener()->options().direction == TrafficDirection::Ingress) {
-          acceptor->stop();
-        }
-      }
-      worker->connections().for_each_of_direction(TrafficDirection::Ingress,
-                                                  [](Connection& c) { c.drain(); });
-      asio::post(context_, [this, pending] {
-        if (--*pending != 0) {
-          return;
-        }
-        ingress_stopped_ = true;
-        if (exit_requested_) {
-          watch_in_flight();
-        }
-      });
-    });
-  }
+  // In-flight work is counted only once every worker has accepted what its
+  // kernel queue still held.
+  listeners_.stop_ingress(context_, [this] {
+    ingress_stopped_ = true;
+    if (exit_requested_) {
+      watch_in_flight();
+    }
+  });
 }
 
-std::uint32_t Server::in_flight() const {
-  std::uint32_t total = 0;
-  for (const auto& l : listeners_) {
-    total += l->in_flight();
-  }
-  return total;
+std::uint32_t Server::in_flight() {
+  return listeners_.in_flight();
 }
 
 void Server::watch_in_flight() {

@@ -13,15 +13,18 @@
 #include <boost/system/result.hpp>
 
 #include "proxy/acceptor.h"
+#include "proxy/core/config/proxy_config.h"
 #include "proxy/core/stats.h"
 #include "proxy/dns_refresher.h"
 #include "proxy/host_registry.h"
-#include "proxy/listen_sockets.h"
+#include "proxy/listener_set.h"
 #include "proxy/proxy_metrics.h"
-#include "proxy/server_spec.h"
 
 namespace ferry::proxy {
 
+class AdminServer;
+class Cluster;
+class ClusterShared;
 class Worker;
 class RuntimeSnapshot;
 
@@ -31,15 +34,33 @@ class RuntimeSnapshot;
 // thread unless it says otherwise.
 class Server {
  public:
-  explicit Server(ServerSpec spec);
+  // `workers`: the resolved worker count (config `workers: 0` already
+  // turned into the CPUs this process may use). `config_path` is re-read by
+  // reload().
+  Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers,
+         std::string config_path);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every listener (all before any worker starts, so a port conflict
-  // fails start-up with nothing half-started) and starts the workers.
-  // Errors name the listener and the address.
+  // Binds every listener and the admin server (all before any worker
+  // starts, so a port conflict fails start-up with nothing half-started) and
+  // starts the workers. Errors name the listener and the address.
   boost::system::result<void> start(std::string* error);
+
+  // The admin server's bound address (after start()).
+  core::SocketAddress admin_address() const;
+
+  // SIGHUP / POST /reload: re-reads the config file and applies it. An
+  // invalid file, or listeners that cannot be bound, change nothing: the old
+  // config stays live, the error is logged and counted
+  // (ferry_config_updates_rejected_total), and `*error` says why.
+  bool reload(std::string* error);
+
+  // Makes `config` the live config: listeners added, removed or changed
+  // (ListenerSet), clusters rebuilt, a new snapshot published. All or
+  // nothing. `workers` and `admin` changes take effect at the next restart.
+  bool apply(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
 
   // Runs the main loop until the drain completes (or stop()). Returns the
   // process exit code.
@@ -48,15 +69,10 @@ class Server {
   boost::asio::io_context& context() { return context_; }
   core::StatsRegistry& stats() { return stats_; }
   ProxyMetrics& metrics() { return metrics_; }
-  const ServerSpec& spec() const { return spec_; }
+  const core::ProxyConfig& config() const { return *config_; }
 
   // --- state for the admin server ---
-  struct ListenerInfo {
-    std::string name;
-    std::string address;
-    std::string protocol;
-  };
-  std::vector<ListenerInfo> listeners() const;
+  std::vector<ListenerSet::Info> listeners() const { return listeners_.infos(); }
   const std::shared_ptr<const RuntimeSnapshot>& snapshot() const { return snapshot_; }
   bool ready() const;
   bool draining() const { return drain_phase_ != DrainPhase::None; }
@@ -82,14 +98,18 @@ class Server {
   void start_signals();
   void on_signal(int signo);
   void rebuild_snapshot();
+  std::shared_ptr<const Cluster> build_cluster(const core::ClusterConfig& config);
   void publish(std::shared_ptr<const RuntimeSnapshot> snapshot);
   void update_endpoint_gauges();
   void stop_ingress();
   void watch_in_flight();
-  std::uint32_t in_flight() const;
+  std::uint32_t in_flight();
+  void watch_dns_names();
   void exit_now();
 
-  const ServerSpec spec_;
+  std::shared_ptr<const core::ProxyConfig> config_;
+  const unsigned worker_count_;
+  const std::string config_path_;
   const std::chrono::steady_clock::time_point started_;
   boost::asio::io_context context_{1};
   core::StatsRegistry stats_;
@@ -99,11 +119,10 @@ class Server {
   ReserveDescriptor reserve_;
   DnsRefresher dns_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::shared_ptr<Listener>> listeners_;
-  std::vector<ListenSockets> sockets_;  // until handed to the workers
-  // acceptors_[worker][listener], touched only on their worker.
-  std::vector<std::vector<std::shared_ptr<Acceptor>>> acceptors_;
-  std::map<std::string, std::shared_ptr<ClusterStats>> cluster_stats_;
+  ListenerSet listeners_;
+  std::map<std::string, std::shared_ptr<ClusterShared>> cluster_shared_;
+  core::Counter config_rejected_;
+  std::unique_ptr<AdminServer> admin_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
   std::uint64_t generation_ = 0;
   boost::asio::signal_set signals_;

@@ -59,8 +59,8 @@ TcpProxySession::TcpProxySession(Worker& worker, std::shared_ptr<Listener> liste
 }
 
 TcpProxySession::~TcpProxySession() {
-  if (connected_) {
-    cluster_->stats().connections_active.dec();
+  if (connected_ && cluster_ != nullptr) {
+    cluster_->shared().stats().connections_active.dec();
     host_->stats.active_connections.fetch_sub(1, std::memory_order_relaxed);
   }
   listener_->stats().connections_active.dec();
@@ -69,20 +69,72 @@ TcpProxySession::~TcpProxySession() {
 }
 
 void TcpProxySession::start() {
-  worker_.connections().add(shared_from_this(), listener_->options().direction);
-  cluster_ = snapshot_ ? snapshot_->find_cluster(listener_->options().cluster) : nullptr;
+  worker_.connections().add(shared_from_this(), listener_.get(), listener_->config().direction);
+  const auto& name = listener_->config().cluster;
+  cluster_ = snapshot_ && name ? snapshot_->find_cluster(*name) : nullptr;
   error_code ec;
   downstream_.non_blocking(true, ec);
   if (cluster_ == nullptr || ec) {
     finish(/*reset=*/false);
     return;
   }
+  connection_slot_ =
+      cluster_->shared().breakers().try_acquire(filters::CircuitBreakers::Resource::Connections);
+  if (!connection_slot_) {
+    cluster_->shared().stats().pending_overflow.inc();
+    finish(/*reset=*/true);
+    return;
+  }
   connect_next();
+}
+
+void TcpProxySession::start_connected(tcp::socket upstream, std::string to_upstream,
+                                      std::string to_downstream) {
+  worker_.connections().add(shared_from_this(), listener_.get(), listener_->config().direction);
+  upstream_ = std::move(upstream);
+  connected_ = true;
+  error_code ec;
+  downstream_.non_blocking(true, ec);
+  upstream_.non_blocking(true, ec);
+  to_upstream_.from = &downstream_;
+  to_upstream_.to = &upstream_;
+  to_upstream_.bytes = &listener_->stats().bytes_received;
+  to_downstream_.from = &upstream_;
+  to_downstream_.to = &downstream_;
+  to_downstream_.bytes = &listener_->stats().bytes_sent;
+  last_activity_ = Clock::now();
+  const core::Duration idle = listener_->config().idle_timeout;
+  if (idle.count() > 0) {
+    arm_timer(idle);
+  }
+  write_prefix(to_downstream_, to_downstream);
+  if (!finished_) {
+    write_prefix(to_upstream_, to_upstream);
+  }
+}
+
+void TcpProxySession::write_prefix(Flow& flow, const std::string& bytes) {
+  // Bytes already read by the HTTP connection: write them first, then pump.
+  // They fit in one buffer (they came out of one).
+  if (bytes.empty()) {
+    read(flow);
+    return;
+  }
+  flow.buffer = worker_.buffers().acquire();
+  const std::size_t n = std::min(bytes.size(), flow.buffer.size());
+  std::memcpy(flow.buffer.data(), bytes.data(), n);
+  flow.begin = 0;
+  flow.end = n;
+  write(flow);
+  if (!finished_ && flow.begin == flow.end) {
+    flow.buffer.reset();
+    read(flow);
+  }
 }
 
 void TcpProxySession::connect_next() {
   const int allowed =
-      std::min<int>(kMaxConnectAttempts, static_cast<int>(cluster_->hosts().size()));
+      std::min<int>(kMaxConnectAttempts, static_cast<int>(cluster_->routable().hosts.size()));
   filters::Host* host = attempts_ < allowed ? cluster_->pick(worker_.index(), host_) : nullptr;
   if (host == nullptr) {
     FERRY_LOG_LIMITED(spdlog::level::debug, "listener {}: no upstream of cluster {} reachable",
@@ -98,7 +150,10 @@ void TcpProxySession::connect_next() {
   upstream_.async_connect(
       to_endpoint(host->address()),
       [self = shared_from_this()](const error_code& ec) { self->on_connected(ec); });
-  arm_timer(cluster_->options().connect_timeout);
+  const auto timeout = cluster_->shared().config().connect_timeout;
+  if (timeout.count() > 0) {
+    arm_timer(timeout);
+  }
 }
 
 void TcpProxySession::on_connected(const error_code& ec) {
@@ -107,7 +162,7 @@ void TcpProxySession::on_connected(const error_code& ec) {
   }
   if (ec) {
     // operation_aborted here means the connect timer closed the socket.
-    cluster_->stats().connect_failures.inc();
+    cluster_->shared().stats().connect_failures.inc();
     host_->stats.connect_failures_total.fetch_add(1, std::memory_order_relaxed);
     FERRY_LOG_LIMITED(spdlog::level::debug, "cluster {}: connect to {} failed: {}",
                       cluster_->name(), host_->address_text(),
@@ -116,30 +171,30 @@ void TcpProxySession::on_connected(const error_code& ec) {
     return;
   }
   connected_ = true;
-  cluster_->stats().connections_total.inc();
-  cluster_->stats().connections_active.inc();
+  cluster_->shared().stats().connections_total.inc();
+  cluster_->shared().stats().connections_active.inc();
   host_->stats.active_connections.fetch_add(1, std::memory_order_relaxed);
   configure_upstream();
   start_flows();
 }
 
 void TcpProxySession::configure_upstream() {
-  const UpstreamOptions& o = cluster_->options();
+  const core::ClusterConfig& c = cluster_->shared().config();
   error_code ec;
   upstream_.non_blocking(true, ec);
-  const int fd = upstream_.native_handle();
   set_int_option(upstream_, IPPROTO_TCP, TCP_NODELAY, 1);
   // Keepalive and TCP_USER_TIMEOUT notice a blackholed peer that would
   // otherwise hold the connection until the idle timeout.
-  set_int_option(upstream_, SOL_SOCKET, SO_KEEPALIVE, 1);
-  set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPIDLE, whole_seconds(o.keepalive_time));
-  set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPINTVL, whole_seconds(o.keepalive_interval));
-  set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(o.keepalive_probes));
-  if (o.user_timeout.count() > 0) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(o.user_timeout).count();
-    set_int_option(upstream_, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(ms));
+  if (c.tcp_keepalive.time.count() > 0) {
+    set_int_option(upstream_, SOL_SOCKET, SO_KEEPALIVE, 1);
+    set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPIDLE, whole_seconds(c.tcp_keepalive.time));
+    set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPINTVL, whole_seconds(c.tcp_keepalive.interval));
+    set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(c.tcp_keepalive.probes));
   }
-  (void)fd;
+  if (c.tcp_user_timeout.count() > 0) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.tcp_user_timeout);
+    set_int_option(upstream_, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(ms.count()));
+  }
 }
 
 void TcpProxySession::start_flows() {
@@ -150,7 +205,7 @@ void TcpProxySession::start_flows() {
   to_downstream_.to = &downstream_;
   to_downstream_.bytes = &listener_->stats().bytes_sent;
   last_activity_ = Clock::now();
-  const core::Duration idle = listener_->options().idle_timeout;
+  const core::Duration idle = listener_->config().idle_timeout;
   if (idle.count() > 0) {
     arm_timer(idle);
   } else {
@@ -267,7 +322,7 @@ void TcpProxySession::on_timer(const error_code& ec) {
     return;
   }
   // Idle timeout, re-armed lazily: reads only stamp last_activity_.
-  const auto idle = listener_->options().idle_timeout;
+  const auto idle = listener_->config().idle_timeout;
   const auto quiet = Clock::now() - last_activity_;
   if (quiet >= idle) {
     FERRY_LOG_LIMITED(spdlog::level::debug, "listener {}: idle timeout", listener_->name());

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "filters/resource_slot.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/connection_set.h"
 #include "proxy/listener.h"
@@ -39,6 +41,12 @@ class TcpProxySession : public Connection, public std::enable_shared_from_this<T
   ~TcpProxySession() override;
 
   void start();
+  // A tunnel after an HTTP upgrade (101 or CONNECT 2xx): the upstream is
+  // already connected; `to_upstream` / `to_downstream` are bytes already read
+  // on one side and not yet written to the other (the 101 head among them).
+  // The session takes over the listener admission of the HTTP connection.
+  void start_connected(boost::asio::ip::tcp::socket upstream, std::string to_upstream,
+                       std::string to_downstream);
   void drain() override {}  // a TCP stream runs to its end (DESIGN.md draining step 4)
   void close() override { finish(/*reset=*/true); }
 
@@ -58,6 +66,7 @@ class TcpProxySession : public Connection, public std::enable_shared_from_this<T
   void on_connected(const boost::system::error_code& ec);
   void configure_upstream();
   void start_flows();
+  void write_prefix(Flow& flow, const std::string& bytes);
 
   void read(Flow& flow);
   void wait_readable(Flow& flow);
@@ -80,6 +89,7 @@ class TcpProxySession : public Connection, public std::enable_shared_from_this<T
   std::chrono::steady_clock::time_point connect_deadline_;
   Flow to_upstream_;
   Flow to_downstream_;
+  filters::ResourceSlot connection_slot_;
   int attempts_ = 0;
   bool connected_ = false;
   bool finished_ = false;

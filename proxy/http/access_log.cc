@@ -33,16 +33,14 @@ std::string format_access_log(const AccessLogEntry& e) {
   std::string out;
   out.reserve(384);
   const auto secs = std::chrono::system_clock::to_time_t(e.start);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      e.start.time_since_epoch())
-                      .count() %
-                  1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(e.start.time_since_epoch()).count() %
+      1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char stamp[40];
+  char stamp[64];
   std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms));
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   const double duration_ms = std::chrono::duration<double, std::milli>(e.duration).count();
   out += "{\"start_time\":\"";
   out += stamp;
@@ -88,6 +86,9 @@ std::shared_ptr<spdlog::logger> open_access_log(const std::string& path) {
       spdlog::async_overflow_policy::overrun_oldest);
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::info);
+  // Registered so spdlog::flush_every reaches it.
+  spdlog::drop(logger->name());
+  spdlog::register_logger(logger);
   open[path] = logger;
   return logger;
 }

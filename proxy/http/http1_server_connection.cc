@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/core/http1/serializer.h"
+#include "proxy/core/log.h"
 #include "proxy/http/http_listener_runtime.h"
 #include "proxy/listener.h"
 #include "proxy/snapshot.h"
@@ -33,15 +34,9 @@ std::string h2c_refusal() {
   const char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
   out.append(settings, sizeof settings);
   const std::size_t length = 8 + kDebug.size();
-  const char goaway[9] = {0,
-                          static_cast<char>((length >> 8) & 0xff),
-                          static_cast<char>(length & 0xff),
-                          7,
-                          0,
-                          0,
-                          0,
-                          0,
-                          0};
+  const char goaway[9] = {
+      0, static_cast<char>((length >> 8) & 0xff), static_cast<char>(length & 0xff), 7, 0, 0, 0, 0,
+      0};
   out.append(goaway, sizeof goaway);
   const char payload[8] = {0, 0, 0, 0, 0, 0, 0, 0x0d};  // last stream 0, HTTP_1_1_REQUIRED
   out.append(payload, sizeof payload);
@@ -72,7 +67,7 @@ Http1ServerConnection<Socket>::~Http1ServerConnection() {
 template <typename Socket>
 void Http1ServerConnection<Socket>::start() {
   auto self = this->shared_from_this();
-  worker_.connections().add(self, listener_->config().direction);
+  worker_.connections().add(self, listener_.get(), listener_->config().direction);
   snapshot_ = worker_.snapshot();
   runtime_ = snapshot_ ? snapshot_->http_listener(listener_->name()) : nullptr;
   error_code ec;
@@ -138,7 +133,8 @@ void Http1ServerConnection<Socket>::read() {
       return;  // full of unprocessed (pipelined) bytes: wait for the response
     }
     error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(data + in_end_, in_capacity() - in_end_), ec);
+    const std::size_t n =
+        socket_.read_some(asio::buffer(data + in_end_, in_capacity() - in_end_), ec);
     if (ec == asio::error::would_block) {
       release_input_if_empty();
       wait_readable();
@@ -273,9 +269,9 @@ void Http1ServerConnection<Socket>::reject(const core::http1::ParseError& error)
   headers.add("content-type", "text/plain; charset=utf-8");
   headers.add("connection", "close");
   const std::string body = std::string(error.reason_name()) + "\n";
-  core::http1::append_response_head(out_, error.status, {}, headers,
+  core::http1::append_response_head(out_.sink(), error.status, {}, headers,
                                     core::http::BodyFraming::content_length(body.size()));
-  out_ += body;
+  out_.sink() += body;
   flush();
 }
 
@@ -283,7 +279,7 @@ template <typename Socket>
 void Http1ServerConnection<Socket>::refuse_h2c() {
   listener_->stats().h2c_refused.inc();
   closing_ = true;
-  out_ += h2c_refusal();
+  out_.sink() += h2c_refusal();
   flush();
 }
 
@@ -318,7 +314,7 @@ void Http1ServerConnection<Socket>::send_response_headers(core::http::ResponseHe
   } else if (!http11) {
     head.headers.set("connection", "keep-alive");
   }
-  if (!core::http1::append_response_head(out_, head, framing)) {
+  if (!core::http1::append_response_head(out_.sink(), head, framing)) {
     reset_stream(StreamResetReason::ProtocolError);
     return;
   }
@@ -328,16 +324,16 @@ void Http1ServerConnection<Socket>::send_response_headers(core::http::ResponseHe
 template <typename Socket>
 void Http1ServerConnection<Socket>::send_response_data(std::string_view data) {
   if (response_chunked_) {
-    core::http1::append_chunk(out_, data);
+    core::http1::append_chunk(out_.sink(), data);
   } else {
-    out_.append(data);
+    out_.sink().append(data);
   }
 }
 
 template <typename Socket>
 void Http1ServerConnection<Socket>::send_response_end(const core::http::HeaderMap* trailers) {
-  if (response_chunked_ && !core::http1::append_last_chunk(out_, trailers)) {
-    core::http1::append_last_chunk(out_);
+  if (response_chunked_ && !core::http1::append_last_chunk(out_.sink(), trailers)) {
+    core::http1::append_last_chunk(out_.sink());
   }
   response_done_ = true;
   if (!keep_alive_) {
@@ -355,7 +351,7 @@ void Http1ServerConnection<Socket>::reset_stream(StreamResetReason) {
   response_done_ = false;
   in_request_ = false;
   flush();
-  if (!writing_) {
+  if (!out_.writing()) {
     terminate();
   }
 }
@@ -367,28 +363,31 @@ void Http1ServerConnection<Socket>::send_continue() {
       request.framing.kind == core::http::BodyFraming::Kind::None) {
     return;
   }
-  out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+  out_.sink() += "HTTP/1.1 100 Continue\r\n\r\n";
   flush();
 }
 
 template <typename Socket>
 void Http1ServerConnection<Socket>::flush() {
-  if (writing_ || closed_) {
+  if (out_.writing() || closed_) {
     return;
   }
-  if (out_begin_ < out_.size()) {
+  if (!out_.empty()) {
+    const std::string_view front = out_.front();
     error_code ec;
-    const std::size_t n =
-        socket_.write_some(asio::buffer(out_.data() + out_begin_, out_.size() - out_begin_), ec);
+    const std::size_t n = socket_.write_some(asio::buffer(front.data(), front.size()), ec);
     if (ec && ec != asio::error::would_block) {
       terminate();
       return;
     }
     listener_->stats().bytes_sent.inc(n);
-    out_begin_ += n;
-    if (out_begin_ < out_.size()) {
-      writing_ = true;
-      asio::async_write(socket_, asio::buffer(out_.data() + out_begin_, out_.size() - out_begin_),
+    out_.consume(n);
+    if (!out_.empty()) {
+      // The client reads slower than we write: the rest goes asynchronously,
+      // and new bytes collect in the other buffer meanwhile.
+      const std::string_view rest = out_.front();
+      out_.begin_async();
+      asio::async_write(socket_, asio::buffer(rest.data(), rest.size()),
                         [self = this->shared_from_this()](const error_code& wec, std::size_t w) {
                           self->on_write_done(wec, w);
                         });
@@ -396,18 +395,18 @@ void Http1ServerConnection<Socket>::flush() {
     }
     touch();
   }
-  out_.clear();
-  out_begin_ = 0;
   if (response_done_) {
     after_response();
   } else if (closing_ && !stream_->active()) {
     close_gracefully();
+  } else if (stream_->active()) {
+    // Everything written: an upstream paused on our watermark may go on.
+    stream_->on_downstream_drained();
   }
 }
 
 template <typename Socket>
 void Http1ServerConnection<Socket>::on_write_done(const error_code& ec, std::size_t n) {
-  writing_ = false;
   if (closed_) {
     return;
   }
@@ -416,25 +415,17 @@ void Http1ServerConnection<Socket>::on_write_done(const error_code& ec, std::siz
     return;
   }
   listener_->stats().bytes_sent.inc(n);
-  out_begin_ += n;
+  out_.consume(n);
+  out_.end_async();
   touch();
-  if (out_begin_ < out_.size()) {
-    flush();
-    return;
-  }
-  if (stream_->active()) {
-    stream_->on_downstream_drained();
-  }
-  flush();  // continues with after_response / close when due
+  flush();  // writes what came meanwhile, then after_response / close / drained
 }
 
 template <typename Socket>
 void Http1ServerConnection<Socket>::after_response() {
   response_done_ = false;
   in_request_ = false;
-  if (out_.capacity() > 256 * 1024) {
-    std::string().swap(out_);
-  }
+  out_.trim(256 * 1024);
   if (closing_ || !keep_alive_ || !request_complete_) {
     close_gracefully();
     return;
@@ -498,14 +489,22 @@ void Http1ServerConnection<Socket>::resume_request_body() {
 
 template <typename Socket>
 bool Http1ServerConnection<Socket>::response_buffer_full() const {
-  return out_.size() - out_begin_ >= runtime_->config().per_connection_buffer_limit;
+  return out_.pending() >= runtime_->config().per_connection_buffer_limit;
 }
 
 template <typename Socket>
 void Http1ServerConnection<Socket>::start_tunnel(UpstreamStream& upstream) {
   if constexpr (std::is_same_v<Socket, boost::asio::ip::tcp::socket>) {
+    if (out_.writing()) {
+      // A write still owns the socket (never seen: the 101 head is the first
+      // byte of its response); handing the socket over now could interleave.
+      upstream.abandon();
+      reset_stream(StreamResetReason::ProtocolError);
+      return;
+    }
     auto self = this->shared_from_this();
-    std::string to_downstream(out_.data() + out_begin_, out_.size() - out_begin_);
+    std::string to_downstream(out_.front());  // the 101 head, not yet written
+    out_.clear();
     std::string upstream_leftover;
     boost::asio::ip::tcp::socket upstream_socket = upstream.detach_socket(upstream_leftover);
     to_downstream += upstream_leftover;
@@ -556,7 +555,7 @@ void Http1ServerConnection<Socket>::close_gracefully() {
     return;
   }
   closing_ = true;
-  if (writing_ || out_begin_ < out_.size()) {
+  if (!out_.empty()) {
     return;  // flush() comes back here once the bytes are out
   }
   // Send our FIN, then read until the client's: closing with unread input
@@ -594,6 +593,9 @@ void Http1ServerConnection<Socket>::terminate() {
   if (closed_) {
     return;
   }
+  FERRY_LOG_LIMITED(spdlog::level::debug,
+                    "listener {}: connection closed (in request {}, peer closed {}, closing {})",
+                    listener_->name(), in_request_, peer_closed_, closing_);
   auto self = this->shared_from_this();
   closed_ = true;
   timer_.cancel();
@@ -610,7 +612,7 @@ template <typename Socket>
 void Http1ServerConnection<Socket>::drain() {
   draining_ = true;
   close_after_response_ = true;
-  if (!in_request_ && !writing_ && parser_ && parser_->idle() && in_begin_ == in_end_) {
+  if (!in_request_ && out_.empty() && parser_ && parser_->idle() && in_begin_ == in_end_) {
     close_gracefully();
   }
 }
@@ -633,7 +635,8 @@ void Http1ServerConnection<Socket>::arm_timer(Clock::time_point deadline) {
   timer_armed_ = true;
   timer_at_ = deadline;
   timer_.expires_at(deadline);
-  timer_.async_wait([self = this->shared_from_this()](const error_code& ec) { self->on_timer(ec); });
+  timer_.async_wait(
+      [self = this->shared_from_this()](const error_code& ec) { self->on_timer(ec); });
 }
 
 template <typename Socket>

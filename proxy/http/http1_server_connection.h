@@ -13,6 +13,7 @@
 #include "proxy/connection_set.h"
 #include "proxy/core/http1/request_parser.h"
 #include "proxy/http/http_stream.h"
+#include "proxy/http/output_buffer.h"
 #include "proxy/http/request_path.h"
 
 namespace ferry::proxy {
@@ -38,9 +39,10 @@ class Worker;
 // flight (408 before the response, close after); `idle_timeout` between
 // requests (close).
 template <typename Socket>
-class Http1ServerConnection final : public Connection,
-                                    public DownstreamStream,
-                                    public std::enable_shared_from_this<Http1ServerConnection<Socket>> {
+class Http1ServerConnection final
+    : public Connection,
+      public DownstreamStream,
+      public std::enable_shared_from_this<Http1ServerConnection<Socket>> {
  public:
   Http1ServerConnection(Worker& worker, std::shared_ptr<Listener> listener, Socket socket);
   ~Http1ServerConnection() override;
@@ -98,14 +100,12 @@ class Http1ServerConnection final : public Connection,
   std::size_t big_in_size_ = 0;
   std::size_t in_begin_ = 0;
   std::size_t in_end_ = 0;
-  std::string out_;
-  std::size_t out_begin_ = 0;
+  OutputBuffer out_;
   boost::asio::steady_timer timer_;
   std::chrono::steady_clock::time_point timer_at_{};
   std::chrono::steady_clock::time_point last_activity_{};
   std::chrono::steady_clock::time_point head_deadline_{};
   bool timer_armed_ = false;
-  bool writing_ = false;
   bool reading_ = false;
   bool body_paused_ = false;
   bool in_process_ = false;

@@ -10,6 +10,7 @@
 
 #include "proxy/cluster.h"
 #include "proxy/core/http1/serializer.h"
+#include "proxy/core/log.h"
 #include "proxy/http/upstream_pool.h"
 #include "proxy/worker.h"
 
@@ -44,6 +45,7 @@ int whole_seconds(core::Duration d) {
 Http1UpstreamConnection::Http1UpstreamConnection(UpstreamPool& pool,
                                                  filters::ResourceSlot connection_slot)
     : pool_(pool),
+      cluster_(pool.cluster_ptr()),
       connection_slot_(std::move(connection_slot)),
       socket_(pool.worker().context()),
       connect_timer_(pool.worker().context()) {}
@@ -51,8 +53,9 @@ Http1UpstreamConnection::Http1UpstreamConnection(UpstreamPool& pool,
 Http1UpstreamConnection::~Http1UpstreamConnection() = default;
 
 void Http1UpstreamConnection::connect(std::chrono::steady_clock::duration timeout) {
-  socket_.async_connect(to_endpoint(pool_.host().address()),
-                        [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
+  socket_.async_connect(
+      to_endpoint(pool_.host().address()),
+      [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
   if (timeout.count() > 0) {
     connect_timer_.expires_after(timeout);
     connect_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
@@ -83,7 +86,7 @@ void Http1UpstreamConnection::on_connect(const error_code& ec) {
 }
 
 void Http1UpstreamConnection::configure_socket() {
-  const core::ClusterConfig& c = pool_.cluster().config();
+  const core::ClusterConfig& c = cluster_->config();
   error_code ec;
   socket_.non_blocking(true, ec);
   set_int_option(socket_, IPPROTO_TCP, TCP_NODELAY, 1);
@@ -108,7 +111,6 @@ void Http1UpstreamConnection::attach(UpstreamCallbacks& callbacks) {
   paused_ = false;
   reusable_ = true;
   out_.clear();
-  out_begin_ = 0;
 }
 
 void Http1UpstreamConnection::set_idle() {
@@ -157,7 +159,7 @@ void Http1UpstreamConnection::send_request_headers(const core::http::RequestHead
                                                    bool end_stream) {
   parser_.set_request_method(head.method);
   chunked_request_ = framing.kind == core::http::BodyFraming::Kind::Chunked;
-  if (!core::http1::append_request_head(out_, head, framing)) {
+  if (!core::http1::append_request_head(out_.sink(), head, framing)) {
     // Only a head from another protocol can hold bytes HTTP/1 cannot carry.
     fail(UpstreamFailure::Kind::ProtocolError);
     return;
@@ -172,46 +174,47 @@ void Http1UpstreamConnection::send_request_headers(const core::http::RequestHead
 
 void Http1UpstreamConnection::send_request_data(std::string_view data) {
   if (chunked_request_) {
-    core::http1::append_chunk(out_, data);
+    core::http1::append_chunk(out_.sink(), data);
   } else {
-    out_.append(data);
+    out_.sink().append(data);
   }
 }
 
 void Http1UpstreamConnection::send_request_end() {
   if (chunked_request_) {
-    core::http1::append_last_chunk(out_);
+    core::http1::append_last_chunk(out_.sink());
   }
   request_done_ = true;
 }
 
 void Http1UpstreamConnection::flush() {
-  if (writing_ || state_ != State::Active || out_begin_ == out_.size()) {
+  if (out_.writing() || state_ != State::Active || out_.empty()) {
     return;
   }
+  const std::string_view front = out_.front();
   error_code ec;
-  const std::size_t n = socket_.write_some(
-      asio::buffer(out_.data() + out_begin_, out_.size() - out_begin_), ec);
+  const std::size_t n = socket_.write_some(asio::buffer(front.data(), front.size()), ec);
   if (ec && ec != asio::error::would_block) {
     on_peer_closed(/*reset=*/true);
     return;
   }
-  out_begin_ += n;
-  if (out_begin_ == out_.size()) {
-    out_.clear();
-    out_begin_ = 0;
+  out_.consume(n);
+  if (out_.empty()) {
+    if (callbacks_ != nullptr) {
+      callbacks_->on_upstream_drained();  // a client body paused on our watermark may go on
+    }
     maybe_release();
     return;
   }
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.data() + out_begin_, out_.size() - out_begin_),
+  const std::string_view rest = out_.front();
+  out_.begin_async();
+  asio::async_write(socket_, asio::buffer(rest.data(), rest.size()),
                     [self = shared_from_this()](const error_code& wec, std::size_t written) {
                       self->on_write_done(wec, written);
                     });
 }
 
 void Http1UpstreamConnection::on_write_done(const error_code& ec, std::size_t n) {
-  writing_ = false;
   if (state_ != State::Active) {
     return;
   }
@@ -219,14 +222,12 @@ void Http1UpstreamConnection::on_write_done(const error_code& ec, std::size_t n)
     on_peer_closed(/*reset=*/true);
     return;
   }
-  out_begin_ += n;
-  // Bytes appended while the write was in flight go out now.
-  if (out_begin_ < out_.size()) {
-    flush();
+  out_.consume(n);
+  out_.end_async();
+  if (!out_.empty()) {
+    flush();  // bytes appended while the write was in flight
     return;
   }
-  out_.clear();
-  out_begin_ = 0;
   if (callbacks_ != nullptr) {
     callbacks_->on_upstream_drained();
   }
@@ -234,7 +235,7 @@ void Http1UpstreamConnection::on_write_done(const error_code& ec, std::size_t n)
 }
 
 bool Http1UpstreamConnection::request_buffer_full() const {
-  return out_.size() - out_begin_ >= pool_.cluster().config().per_connection_buffer_limit;
+  return out_.pending() >= cluster_->config().per_connection_buffer_limit;
 }
 
 void Http1UpstreamConnection::abandon() {
@@ -242,7 +243,9 @@ void Http1UpstreamConnection::abandon() {
   close();
 }
 
-void Http1UpstreamConnection::pause_response() { paused_ = true; }
+void Http1UpstreamConnection::pause_response() {
+  paused_ = true;
+}
 
 void Http1UpstreamConnection::resume_response() {
   if (!paused_) {
@@ -361,8 +364,8 @@ bool Http1UpstreamConnection::handle_step(const core::http1::ParseStep& step) {
       if (!head.keep_alive) {
         reusable_ = false;
       }
-      callbacks_->on_upstream_headers(
-          head, head.framing.kind == core::http::BodyFraming::Kind::None);
+      callbacks_->on_upstream_headers(head,
+                                      head.framing.kind == core::http::BodyFraming::Kind::None);
       return true;
     }
     case ParseEvent::Data:
@@ -374,7 +377,7 @@ bool Http1UpstreamConnection::handle_step(const core::http1::ParseStep& step) {
       finish_response();
       return false;
     case ParseEvent::Error:
-      pool_.cluster().stats().protocol_errors.inc();
+      cluster_->stats().protocol_errors.inc();
       fail(UpstreamFailure::Kind::ProtocolError);
       return false;
   }
@@ -399,13 +402,13 @@ void Http1UpstreamConnection::finish_response() {
 }
 
 void Http1UpstreamConnection::maybe_release() {
-  if (state_ != State::Active || !response_done_ || writing_ ||
+  if (state_ != State::Active || !response_done_ || out_.writing() ||
       (!request_done_ && reusable_)) {
     return;
   }
   callbacks_ = nullptr;
   ++requests_;
-  if (!reusable_ || out_begin_ != out_.size()) {
+  if (!reusable_ || !out_.empty()) {
     close();
     return;
   }
@@ -414,6 +417,8 @@ void Http1UpstreamConnection::maybe_release() {
 }
 
 void Http1UpstreamConnection::on_peer_closed(bool reset) {
+  FERRY_LOG_LIMITED(spdlog::level::debug, "upstream {}: peer closed (reset {}, state {})",
+                    pool_.host().address_text(), reset, static_cast<int>(state_));
   if (state_ == State::Idle) {
     close();
     return;

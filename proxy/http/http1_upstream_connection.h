@@ -11,10 +11,12 @@
 #include "filters/resource_slot.h"
 #include "proxy/buffer_pool.h"
 #include "proxy/core/http1/response_parser.h"
+#include "proxy/http/output_buffer.h"
 #include "proxy/http/request_path.h"
 
 namespace ferry::proxy {
 
+class ClusterShared;
 class UpstreamPool;
 
 // One HTTP/1.1 connection from a worker to an endpoint, owned by its
@@ -79,6 +81,9 @@ class Http1UpstreamConnection final : public UpstreamStream,
   void on_write_done(const boost::system::error_code& ec, std::size_t n);
 
   UpstreamPool& pool_;
+  // Keeps the breakers the slot points into alive, even past the pool (a
+  // connection can outlive its pool while the worker shuts down).
+  std::shared_ptr<ClusterShared> cluster_;
   filters::ResourceSlot connection_slot_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer connect_timer_;
@@ -88,9 +93,7 @@ class Http1UpstreamConnection final : public UpstreamStream,
   BufferPool::Buffer in_;
   std::size_t in_begin_ = 0;
   std::size_t in_end_ = 0;
-  std::string out_;
-  std::size_t out_begin_ = 0;
-  bool writing_ = false;
+  OutputBuffer out_;
   bool reading_ = false;     // a readiness wait is pending
   bool paused_ = false;      // the router asked to stop delivering the response
   bool in_process_ = false;  // inside process_input (no re-entry)

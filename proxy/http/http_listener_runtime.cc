@@ -2,6 +2,8 @@
 
 #include <spdlog/logger.h>
 
+#include "proxy/policy_options.h"
+
 namespace ferry::proxy {
 namespace {
 
@@ -16,7 +18,7 @@ std::unique_ptr<const core::RouteConfig> default_route(const core::ListenerConfi
   return route;
 }
 
-core::http1::ParserOptions parser_options(const core::ListenerConfig& config) {
+core::http1::ParserOptions parser_options_of(const core::ListenerConfig& config) {
   core::http1::ParserOptions o;
   o.max_header_bytes = static_cast<std::uint32_t>(config.max_request_headers_size);
   o.max_header_count = config.max_request_headers_count;
@@ -41,9 +43,16 @@ HttpListenerRuntime::HttpListenerRuntime(std::shared_ptr<const core::ListenerCon
                                          std::shared_ptr<spdlog::logger> access_log)
     : config_(std::move(config)),
       routes_(config_->routes, default_route(*config_)),
-      parser_(parser_options(*config_)),
+      parser_(parser_options_of(*config_)),
       access_log_(std::move(access_log)),
-      chains_(routes_.size()) {}
+      chains_(routes_.size()),
+      retry_policies_(routes_.size()) {
+  for (std::size_t i = 0; i < routes_.routes().size(); ++i) {
+    if (const auto& policy = routes_.route(i).retry_policy) {
+      retry_policies_[i] = to_retry_options(*policy);
+    }
+  }
+}
 
 void HttpListenerRuntime::add_listener_filter(std::unique_ptr<RequestFilter> filter) {
   for (auto& chain : chains_) {

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "filters/retry_state.h"
 #include "filters/route_table.h"
 #include "proxy/core/config/proxy_config.h"
 #include "proxy/core/http1/parser_options.h"
@@ -34,6 +36,11 @@ class HttpListenerRuntime {
   }
   // Null when the listener has no access_log.
   spdlog::logger* access_log() const { return access_log_.get(); }
+  // A route's own retry_policy (it replaces the cluster's); null if none.
+  const filters::RetryPolicyOptions* retry_policy(std::size_t route_index) const {
+    const auto& p = retry_policies_[route_index];
+    return p ? &*p : nullptr;
+  }
 
   // Adds a filter for the whole listener (before any route filter) or for
   // one route; used while the snapshot is being built.
@@ -46,7 +53,8 @@ class HttpListenerRuntime {
   core::http1::ParserOptions parser_;
   std::shared_ptr<spdlog::logger> access_log_;
   std::vector<std::unique_ptr<RequestFilter>> owned_;
-  std::vector<std::vector<const RequestFilter*>> chains_;  // per route index
+  std::vector<std::vector<const RequestFilter*>> chains_;                   // per route index
+  std::vector<std::optional<filters::RetryPolicyOptions>> retry_policies_;  // per route index
   std::size_t listener_filters_ = 0;
 };
 

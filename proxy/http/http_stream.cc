@@ -22,9 +22,13 @@ HttpStream::HttpStream(Worker& worker, DownstreamStream& downstream, std::weak_p
       router_(*this),
       timer_(worker.context()) {}
 
-HttpStream::~HttpStream() { finish(); }
+HttpStream::~HttpStream() {
+  finish();
+}
 
-Clock::time_point HttpStream::now() const { return Clock::now(); }
+Clock::time_point HttpStream::now() const {
+  return Clock::now();
+}
 
 void HttpStream::start(const Context& context) {
   context_ = context;
@@ -47,7 +51,10 @@ void HttpStream::start(const Context& context) {
   if (auto id = head_.headers.get("x-request-id"); id && !id->empty()) {
     request_id_.assign(*id);
   } else {
-    make_request_id(request_id_, worker_.random());
+    auto next = [this] {
+      return worker_.random();
+    };
+    make_request_id(request_id_, next);
     head_.headers.add("x-request-id", request_id_);
   }
   const auto& routes = context.listener->routes();
@@ -86,7 +93,16 @@ void HttpStream::run_filters() {
     local_reply(503, "cluster not found");
     return;
   }
-  router_.start(*cluster, *route_);
+  // A route's retry_policy replaces the cluster's.
+  const filters::RetryPolicyOptions* policy = context_.listener->retry_policy(route_index_);
+  core::Duration per_try{};
+  if (route_->retry_policy) {
+    per_try = route_->retry_policy->per_try_timeout;
+  } else if (const auto& cluster_policy = cluster->shared().config().retry_policy) {
+    policy = cluster->shared().retry_policy();
+    per_try = cluster_policy->per_try_timeout;
+  }
+  router_.start(*cluster, *route_, policy, per_try);
   if (active_ && request_complete_) {
     router_.on_request_end();
   }
@@ -163,7 +179,9 @@ void HttpStream::reset_stream(StreamResetReason reason) {
   finish();
 }
 
-void HttpStream::send_continue() { downstream_.send_continue(); }
+void HttpStream::send_continue() {
+  downstream_.send_continue();
+}
 
 void HttpStream::local_reply(std::uint16_t status, std::string_view body,
                              std::string_view extra_header_name,
@@ -208,13 +226,13 @@ void HttpStream::arm_timer(Clock::time_point deadline) {
   timer_armed_ = true;
   timer_at_ = deadline;
   timer_.expires_at(deadline);
-  timer_.async_wait([owner = owner_, this, generation = generation_](
-                        const boost::system::error_code& ec) {
-    if (owner.expired()) {
-      return;  // the connection (and this stream) is gone
-    }
-    on_timer(ec, generation);
-  });
+  timer_.async_wait(
+      [owner = owner_, this, generation = generation_](const boost::system::error_code& ec) {
+        if (owner.expired()) {
+          return;  // the connection (and this stream) is gone
+        }
+        on_timer(ec, generation);
+      });
 }
 
 void HttpStream::on_timer(const boost::system::error_code& ec, std::uint64_t /*generation*/) {

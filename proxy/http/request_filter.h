@@ -50,11 +50,11 @@ class RequestFilter {
   virtual ~RequestFilter() = default;
   // Called on a worker with the request head (headers may be changed).
   virtual FilterStatus on_request_headers(FilterCallbacks& callbacks,
-                                          core::http::RequestHead& head) = 0;
+                                          core::http::RequestHead& head) const = 0;
   // The response head on its way to the client (all filters that saw the
   // request, in reverse order).
   virtual void on_response_headers(FilterCallbacks& /*callbacks*/,
-                                   core::http::ResponseHead& /*head*/) {}
+                                   core::http::ResponseHead& /*head*/) const {}
 };
 
 }  // namespace ferry::proxy

@@ -12,8 +12,8 @@ void make_request_id(std::string& out, Random& random) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::uint64_t hi = random();
   std::uint64_t lo = random();
-  hi = (hi & ~0xf000ULL) | 0x4000ULL;                              // version 4
-  lo = (lo & ~(0xcULL << 60)) | (0x8ULL << 60);                    // variant 10
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;            // version 4
+  lo = (lo & ~(0xcULL << 60)) | (0x8ULL << 60);  // variant 10
   out.resize(36);
   int bit = 60;
   std::size_t pos = 0;

@@ -64,7 +64,7 @@ enum class StreamResetReason : std::uint8_t {
 // reads these fields, never strings.
 struct UpstreamFailure {
   enum class Kind : std::uint8_t {
-    ConnectFailed,       // refused, unreachable, or connect timeout
+    ConnectFailed,         // refused, unreachable, or connect timeout
     ClosedBeforeResponse,  // EOF/reset before any response byte
     ResetDuringResponse,   // EOF/reset after response bytes arrived
     ProtocolError,         // malformed response → 502, connection not reused
@@ -104,6 +104,9 @@ class DownstreamStream {
   // True when the response buffer toward the client is above its watermark;
   // the router then pauses the upstream until on_downstream_drained().
   virtual bool response_buffer_full() const = 0;
+  // "100 Continue" to a client that sent `Expect: 100-continue` (when its
+  // body is wanted).
+  virtual void send_continue() = 0;
   // The upstream answered 101 (or 2xx to CONNECT) and the head was sent
   // with send_response_headers: both connections become one byte tunnel.
   // The request ends here; `upstream` gives up its socket.

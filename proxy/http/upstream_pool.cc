@@ -64,7 +64,9 @@ void UpstreamPool::request(UpstreamCallbacks& callbacks, bool fresh,
   }
 }
 
-void UpstreamPool::cancel(WaiterHandle handle) { waiters_.erase(handle); }
+void UpstreamPool::cancel(WaiterHandle handle) {
+  waiters_.erase(handle);
+}
 
 void UpstreamPool::connect_new() {
   if (retired_) {
@@ -77,16 +79,16 @@ void UpstreamPool::connect_new() {
     if (!retry_timer_armed_ && connections_.empty()) {
       retry_timer_armed_ = true;
       retry_timer_.expires_after(kSlotRecheck);
-      retry_timer_.async_wait([this, alive = std::weak_ptr<char>(alive_)](
-                                  const boost::system::error_code& ec) {
-        if (alive.expired()) {
-          return;
-        }
-        retry_timer_armed_ = false;
-        if (!ec && connecting_ < waiters_.size()) {
-          connect_new();
-        }
-      });
+      retry_timer_.async_wait(
+          [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec) {
+            if (alive.expired()) {
+              return;
+            }
+            retry_timer_armed_ = false;
+            if (!ec && connecting_ < waiters_.size()) {
+              connect_new();
+            }
+          });
     }
     return;
   }
@@ -132,8 +134,7 @@ void UpstreamPool::fail_waiter(bool timeout) {
 }
 
 void UpstreamPool::on_released(Http1UpstreamConnection* connection, bool reusable) {
-  if (!reusable || retired_ ||
-      idle_.size() >= cluster_->config().max_idle_connections) {
+  if (!reusable || retired_ || idle_.size() >= cluster_->config().max_idle_connections) {
     connection->close();
     return;
   }
@@ -206,16 +207,16 @@ void UpstreamPool::arm_idle_sweep() {
   }
   idle_timer_armed_ = true;
   idle_timer_.expires_after(timeout);
-  idle_timer_.async_wait([this, alive = std::weak_ptr<char>(alive_)](
-                              const boost::system::error_code& ec) {
-    if (alive.expired()) {
-      return;
-    }
-    idle_timer_armed_ = false;
-    if (!ec) {
-      sweep_idle();
-    }
-  });
+  idle_timer_.async_wait(
+      [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec) {
+        if (alive.expired()) {
+          return;
+        }
+        idle_timer_armed_ = false;
+        if (!ec) {
+          sweep_idle();
+        }
+      });
 }
 
 void UpstreamPool::sweep_idle() {
@@ -245,11 +246,11 @@ void UpstreamPool::retire() {
 
 UpstreamPools::~UpstreamPools() = default;
 
-UpstreamPool& UpstreamPools::get(const std::shared_ptr<filters::Host>& host,
+UpstreamPool& UpstreamPools::get(filters::Host& host,
                                  const std::shared_ptr<ClusterShared>& cluster) {
-  auto& pool = pools_[host.get()];
+  auto& pool = pools_[&host];
   if (!pool) {
-    pool = std::make_unique<UpstreamPool>(worker_, host, cluster);
+    pool = std::make_unique<UpstreamPool>(worker_, host.shared_from_this(), cluster);
   }
   return *pool;
 }

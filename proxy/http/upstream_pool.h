@@ -68,6 +68,7 @@ class UpstreamPool {
   Worker& worker() { return worker_; }
   filters::Host& host() { return *host_; }
   ClusterShared& cluster() { return *cluster_; }
+  const std::shared_ptr<ClusterShared>& cluster_ptr() const { return cluster_; }
   // True when it holds no connection and no waiter (it may be dropped).
   bool empty() const { return connections_.empty() && waiters_.empty(); }
   std::size_t idle_count() const { return idle_.size(); }
@@ -108,9 +109,9 @@ class UpstreamPools {
  public:
   explicit UpstreamPools(Worker& worker) : worker_(worker) {}
   ~UpstreamPools();
-  // The pool for `host` (created on first use).
-  UpstreamPool& get(const std::shared_ptr<filters::Host>& host,
-                    const std::shared_ptr<ClusterShared>& cluster);
+  // The pool for `host` (created on first use). The host is kept alive by the
+  // pool from then on.
+  UpstreamPool& get(filters::Host& host, const std::shared_ptr<ClusterShared>& cluster);
   // Retires pools whose host is not in `live` and drops empty retired ones.
   // Called when the worker gets a new snapshot.
   void prune(const std::vector<const filters::Host*>& live);

@@ -5,6 +5,8 @@
 #include "filters/host.h"
 #include "proxy/cluster.h"
 #include "proxy/core/http1/hop_by_hop.h"
+#include "proxy/core/log.h"
+#include "proxy/http/http_listener_runtime.h"
 #include "proxy/http/http_stream.h"
 #include "proxy/http/request_id.h"
 #include "proxy/listener.h"
@@ -43,11 +45,16 @@ filters::AttemptOutcome to_outcome(const UpstreamFailure& f) {
 
 UpstreamRouter::UpstreamRouter(HttpStream& stream) : stream_(stream) {}
 
-UpstreamRouter::~UpstreamRouter() { reset(); }
+UpstreamRouter::~UpstreamRouter() {
+  reset();
+}
 
-void UpstreamRouter::start(const Cluster& cluster, const core::RouteConfig& route) {
+void UpstreamRouter::start(const Cluster& cluster, const core::RouteConfig& route,
+                           const filters::RetryPolicyOptions* retry_policy,
+                           core::Duration per_try_timeout) {
   cluster_ = &cluster;
   route_ = &route;
+  per_try_timeout_ = per_try_timeout;
   request_slot_ = cluster.shared().breakers().try_acquire(Resource::Requests);
   if (!request_slot_) {
     cluster.shared().stats().pending_overflow.inc();
@@ -56,7 +63,7 @@ void UpstreamRouter::start(const Cluster& cluster, const core::RouteConfig& rout
     return;
   }
   const core::http::RequestHead& head = stream_.head();
-  retry_.emplace(cluster.retry_policy(route),
+  retry_.emplace(retry_policy,
                  filters::RequestFacts{head.is_idempotent(), /*body_replayable=*/true},
                  stream_.worker().random());
   const auto now = Clock::now();
@@ -92,7 +99,7 @@ void UpstreamRouter::prepare_upstream_head() {
   for (std::size_t i = 0; i < n; ++i) {
     head.headers.remove(std::string(to_strip[i]));
   }
-  const auto& listener = stream_.context().listener->config();
+  const core::ListenerConfig& listener = stream_.context().listener->config();
   const std::string peer = stream_.context().peer.ip_string();
   switch (listener.x_forwarded_for) {
     case core::XForwardedFor::Append:
@@ -117,26 +124,23 @@ void UpstreamRouter::prepare_upstream_head() {
 }
 
 void UpstreamRouter::attempt() {
-  const std::shared_ptr<filters::Host>* picked =
-      cluster_->pick(stream_.worker().index(), host_);
+  filters::Host* picked = cluster_->pick(stream_.worker().index(), host_);
   if (picked == nullptr) {
     stream_.add_flag("UH");
     stream_.local_reply(503, "no healthy upstream");
     return;
   }
   ++attempts_;
-  host_owner_ = picked;
-  host_ = picked->get();
+  host_ = picked;
   host_->stats.active_requests.fetch_add(1, std::memory_order_relaxed);
   host_->stats.requests_total.fetch_add(1, std::memory_order_relaxed);
   attempt_started_ = Clock::now();
-  const auto per_try = cluster_->per_try_timeout(*route_);
-  if (per_try.count() > 0) {
-    try_deadline_ = attempt_started_ + per_try;
+  if (per_try_timeout_.count() > 0) {
+    try_deadline_ = attempt_started_ + per_try_timeout_;
     stream_.arm_timer(try_deadline_);
   }
   body_sent_ = 0;
-  pool_ = &stream_.worker().pools().get(*host_owner_, cluster_->shared_ptr());
+  pool_ = &stream_.worker().pools().get(*host_, cluster_->shared_ptr());
   const bool fresh = fresh_connection_;
   fresh_connection_ = false;
   pool_->request(*this, fresh, &waiter_);
@@ -201,8 +205,7 @@ void UpstreamRouter::on_request_data(std::string_view data) {
 
 void UpstreamRouter::on_request_end() {
   request_complete_ = true;
-  if (upstream_ != nullptr &&
-      stream_.head().framing.kind != core::http::BodyFraming::Kind::None) {
+  if (upstream_ != nullptr && stream_.head().framing.kind != core::http::BodyFraming::Kind::None) {
     upstream_->send_request_end();
   }
 }
@@ -230,10 +233,10 @@ void UpstreamRouter::on_upstream_headers(core::http::ResponseHead& head, bool en
   const bool gateway = head.status == 502 || head.status == 503 || head.status == 504;
   record_host_result(head.status, gateway);
   if (!response_started_ && head.status >= 500 && !head.is_upgrade()) {
-    const auto left = request_deadline_ == kNever
-                          ? filters::Duration::max()
-                          : std::chrono::duration_cast<filters::Duration>(request_deadline_ -
-                                                                          Clock::now());
+    const auto left =
+        request_deadline_ == kNever
+            ? filters::Duration::max()
+            : std::chrono::duration_cast<filters::Duration>(request_deadline_ - Clock::now());
     auto decision = retry_->on_attempt(filters::AttemptOutcome::response(head.status), left);
     if (auto* retry = std::get_if<filters::Retry>(&decision)) {
       retry_slot_ = cluster_->shared().breakers().try_acquire_retry();
@@ -270,7 +273,9 @@ void UpstreamRouter::on_upstream_end(const core::http::HeaderMap* trailers) {
   stream_.send_response_end(trailers);
 }
 
-void UpstreamRouter::on_upstream_batch_end() { stream_.downstream().flush(); }
+void UpstreamRouter::on_upstream_batch_end() {
+  stream_.downstream().flush();
+}
 
 void UpstreamRouter::on_upstream_upgraded() {
   UpstreamStream* upstream = upstream_;
@@ -280,6 +285,10 @@ void UpstreamRouter::on_upstream_upgraded() {
 }
 
 void UpstreamRouter::on_upstream_failure(const UpstreamFailure& failure) {
+  FERRY_LOG_LIMITED(spdlog::level::debug,
+                    "cluster {}: attempt failed (kind {}, reused {}, response started {})",
+                    cluster_ != nullptr ? cluster_->name() : "?", static_cast<int>(failure.kind),
+                    failure.reused_connection, response_started_);
   waiter_.reset();
   upstream_ = nullptr;
   if (failure.kind == FailureKind::Overflow) {
@@ -294,10 +303,10 @@ void UpstreamRouter::on_upstream_failure(const UpstreamFailure& failure) {
     stream_.reset_stream(StreamResetReason::UpstreamFailure);
     return;
   }
-  const auto left = request_deadline_ == kNever
-                        ? filters::Duration::max()
-                        : std::chrono::duration_cast<filters::Duration>(request_deadline_ -
-                                                                        Clock::now());
+  const auto left =
+      request_deadline_ == kNever
+          ? filters::Duration::max()
+          : std::chrono::duration_cast<filters::Duration>(request_deadline_ - Clock::now());
   auto decision = retry_->on_attempt(outcome, left);
   auto* retry = std::get_if<filters::Retry>(&decision);
   if (retry == nullptr) {
@@ -460,8 +469,8 @@ void UpstreamRouter::reset() {
   cluster_ = nullptr;
   route_ = nullptr;
   host_ = nullptr;
-  host_owner_ = nullptr;
   pool_ = nullptr;
+  per_try_timeout_ = {};
   request_slot_.release();
   retry_.reset();
   if (body_.capacity() > 64 * 1024) {

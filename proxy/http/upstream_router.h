@@ -35,7 +35,10 @@ class UpstreamRouter final : public UpstreamCallbacks {
   ~UpstreamRouter();
 
   // Starts the request on `cluster` following `route` (after the filters).
-  void start(const Cluster& cluster, const core::RouteConfig& route);
+  // `retry_policy`: the route's or else the cluster's (null: none, only the
+  // always-on retry); `per_try_timeout` from the same policy (0: none).
+  void start(const Cluster& cluster, const core::RouteConfig& route,
+             const filters::RetryPolicyOptions* retry_policy, core::Duration per_try_timeout);
   void on_request_data(std::string_view data);
   void on_request_end();
   void on_batch_end();
@@ -76,8 +79,8 @@ class UpstreamRouter final : public UpstreamCallbacks {
   // the connection keeps it alive, and copying the shared_ptr would bounce
   // its reference count between workers on every request.
   filters::Host* host_ = nullptr;
-  const std::shared_ptr<filters::Host>* host_owner_ = nullptr;
   UpstreamPool* pool_ = nullptr;
+  core::Duration per_try_timeout_{};
   std::optional<UpstreamPool::WaiterHandle> waiter_;
   UpstreamStream* upstream_ = nullptr;
   filters::ResourceSlot request_slot_;

@@ -2,8 +2,9 @@
 // ~200-byte request head and a small response, parsed by a reused parser,
 // and the serialization of both. Prints ns per message and the heap
 // allocations per message in steady state (counted by replacing operator new).
+#include <time.h>
+
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -35,7 +36,13 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace {
 
 using namespace ferry::core;
-using Clock = std::chrono::steady_clock;
+// CPU time of this thread: on a shared machine wall-clock time per message
+// mostly measures the neighbours.
+double thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
 
 constexpr std::string_view kRequest =
     "GET /api/v1/users/12345?fields=name,email HTTP/1.1\r\n"
@@ -77,14 +84,14 @@ void run(const char* name, long iterations, F&& body) {
     body();
   }
   const std::uint64_t allocs_before = g_allocations.load();
-  const auto start = Clock::now();
+  const double start = thread_cpu_ns();
   for (long i = 0; i < iterations; ++i) {
     body();
   }
-  const auto elapsed = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+  const double elapsed = thread_cpu_ns() - start;
   const std::uint64_t allocs = g_allocations.load() - allocs_before;
-  std::printf("%-34s %8.1f ns/msg   %.3f allocations/msg\n", name, elapsed / iterations,
-              static_cast<double>(allocs) / static_cast<double>(iterations));
+  std::printf("%-34s %8.1f ns/msg (thread CPU)   %.3f allocations/msg\n", name,
+              elapsed / iterations, static_cast<double>(allocs) / static_cast<double>(iterations));
 }
 
 }  // namespace

@@ -115,6 +115,14 @@ inline bool has_byte(std::uint64_t x, std::uint8_t b) {
   const std::uint64_t y = x ^ (kOnes * b);
   return ((y - kOnes) & ~y & kHigh) != 0;
 }
+// ASCII lower-casing of eight bytes at once; bytes >= 0x80 are left alone.
+inline std::uint64_t to_lower8(std::uint64_t x) {
+  const std::uint64_t heptets = x & ~kHigh;
+  const std::uint64_t above_z = heptets + kOnes * 0x25;  // bit 7 set when byte > 'Z'
+  const std::uint64_t from_a = heptets + kOnes * 0x3f;   // bit 7 set when byte >= 'A'
+  const std::uint64_t upper = (from_a ^ above_z) & ~x & kHigh;
+  return x | (upper >> 2);
+}
 // A byte that may end or break a field value: a CTL (HTAB included, so it is
 // looked at by the exact test) or DEL.
 inline bool maybe_not_field_value(std::uint64_t x) {

@@ -60,25 +60,7 @@ bool ChunkedDecoder::step_size_line(char c) {
         size_ = size_ * 16 + static_cast<std::uint64_t>(chars::hex_value(c));
         return size_ <= kMaxBodyLength;
       }
-      break;
-    case State::ExtBws:
-      if (chars::is_ows(c)) {
-        return true;
-      }
-      if (c == ';') {
-        state_ = State::ExtNameStart;
-        return true;
-      }
-      return false;
-    case State::ExtNameStart:
-      if (chars::is_ows(c)) {
-        return true;
-      }
-      if (chars::is_token(c)) {
-        state_ = State::ExtName;
-        return true;
-      }
-      return false;
+      return step_after_element(c);
     case State::ExtName:
       if (chars::is_token(c)) {
         return true;
@@ -91,60 +73,63 @@ bool ChunkedDecoder::step_size_line(char c) {
         state_ = State::ExtAfterName;
         return true;
       }
-      break;
+      return step_after_element(c);
+    case State::ExtToken:
+      return chars::is_token(c) || step_after_element(c);
+    case State::ExtAfterQuoted:
+      return step_after_element(c);
+    case State::ExtQuoted:
+    case State::ExtQuotedPair:
+      return step_quoted(c);
+    default:
+      return step_whitespace(c);
+  }
+}
+
+// The states where only whitespace may come before the next element.
+bool ChunkedDecoder::step_whitespace(char c) {
+  if (chars::is_ows(c)) {
+    return true;
+  }
+  switch (state_) {
+    case State::ExtBws:  // after a value: only ';' may follow the BWS
+      return step_to(c == ';', State::ExtNameStart);
+    case State::ExtNameStart:
+      return step_to(chars::is_token(c), State::ExtName);
     case State::ExtAfterName:
-      if (chars::is_ows(c)) {
-        return true;
-      }
       if (c == '=') {
         state_ = State::ExtValueStart;
         return true;
       }
-      if (c == ';') {
-        state_ = State::ExtNameStart;
-        return true;
-      }
-      return false;
+      return step_to(c == ';', State::ExtNameStart);
     case State::ExtValueStart:
-      if (chars::is_ows(c)) {
-        return true;
-      }
       if (c == '"') {
         state_ = State::ExtQuoted;
         return true;
       }
-      if (chars::is_token(c)) {
-        state_ = State::ExtToken;
-        return true;
-      }
-      return false;
-    case State::ExtToken:
-      if (chars::is_token(c)) {
-        return true;
-      }
-      break;
-    case State::ExtQuoted:
-      if (c == '"') {
-        state_ = State::ExtAfterQuoted;
-        return true;
-      }
-      if (c == '\\') {
-        state_ = State::ExtQuotedPair;
-        return true;
-      }
-      return chars::is_qdtext(c);  // CR, LF, NUL: an unterminated string
-    case State::ExtQuotedPair:
-      if (!chars::is_field_value(c)) {
-        return false;
-      }
-      state_ = State::ExtQuoted;
-      return true;
-    case State::ExtAfterQuoted:
-      break;
+      return step_to(chars::is_token(c), State::ExtToken);
     default:
       return false;
   }
-  // After a size, a name, a token or a quoted value: ';', BWS or the CR.
+}
+
+bool ChunkedDecoder::step_quoted(char c) {
+  if (state_ == State::ExtQuotedPair) {
+    return step_to(chars::is_field_value(c), State::ExtQuoted);
+  }
+  if (c == '"') {
+    state_ = State::ExtAfterQuoted;
+    return true;
+  }
+  if (c == '\\') {
+    state_ = State::ExtQuotedPair;
+    return true;
+  }
+  return chars::is_qdtext(c);  // CR, LF, NUL: an unterminated string
+}
+
+// After a size, a name, a token or a quoted value: ';', BWS or the CR.
+bool ChunkedDecoder::step_after_element(char c) {
   if (c == ';') {
     state_ = State::ExtNameStart;
     return true;
@@ -153,11 +138,14 @@ bool ChunkedDecoder::step_size_line(char c) {
     state_ = State::ExtBws;
     return true;
   }
-  if (c == '\r') {
-    state_ = State::SizeLf;
-    return true;
+  return step_to(c == '\r', State::SizeLf);
+}
+
+bool ChunkedDecoder::step_to(bool ok, State next) {
+  if (ok) {
+    state_ = next;
   }
-  return false;
+  return ok;
 }
 
 ParseStep ChunkedDecoder::decode(std::string_view in, const ParserOptions& options,

@@ -68,6 +68,10 @@ class ChunkedDecoder {
   ParseStep fail(std::size_t consumed, RejectReason reason);
   // Advances through size-line bytes; false on a grammar error.
   bool step_size_line(char c);
+  bool step_whitespace(char c);
+  bool step_quoted(char c);
+  bool step_after_element(char c);
+  bool step_to(bool ok, State next);
   ParseStep finish_trailers(std::string_view section, const ParserOptions& options,
                             http::HeaderMap& trailers, std::size_t consumed);
 

@@ -82,9 +82,49 @@ bool HeadScanner::check_status_line(std::string_view in) {
 HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& options) {
   const char* const base = in.data();
   const char* const end = base + std::min<std::size_t>(in.size(), options.max_header_bytes);
+  while (base + pos_ < end) {
+    Status status;
+    switch (state_) {
+      case State::Start:
+      case State::StartLf:
+      case State::Method:
+      case State::Target:
+      case State::RequestVersion:
+      case State::RequestLf:
+        status = scan_request_line(in, end, options);
+        break;
+      case State::StatusPrefix:
+      case State::Reason:
+      case State::StatusLf:
+        status = scan_status_line(in, end);
+        break;
+      default:
+        status = scan_fields(base, end, options);
+        break;
+    }
+    if (status != Status::Incomplete) {
+      return status;
+    }
+  }
+  if (pos_ >= options.max_header_bytes) {
+    return fail(RejectReason::HeadersTooLarge);
+  }
+  return Status::Incomplete;
+}
+
+// Each scan_* function advances through the states of its part of the head
+// and returns Incomplete at the end of the input or when the next part
+// begins (scan() then dispatches again).
+HeadScanner::Status HeadScanner::scan_request_line(std::string_view in, const char* end,
+                                                   const ParserOptions& options) {
+  const char* const base = in.data();
   const char* p = base + pos_;
   auto at = [&] {
     return static_cast<std::size_t>(p - base);
+  };
+  auto refuse = [&](RejectReason reason) {
+    pos_ = at();
+    return fail(reason);
   };
   while (p < end) {
     switch (state_) {
@@ -96,11 +136,11 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
         }
         start_ = at();
         state_ = mode_ == Mode::Request ? State::Method : State::StatusPrefix;
-        break;
+        pos_ = at();
+        return Status::Incomplete;
       case State::StartLf:
         if (*p != '\n') {
-          pos_ = at();
-          return fail(RejectReason::BadRequestLine);
+          return refuse(RejectReason::BadRequestLine);
         }
         state_ = State::Start;
         ++p;
@@ -113,8 +153,7 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
           break;
         }
         if (*p != ' ' || at() == start_) {
-          pos_ = at();
-          return fail(RejectReason::BadRequestLine);
+          return refuse(RejectReason::BadRequestLine);
         }
         method_end_ = at();
         target_start_ = ++p - base;
@@ -125,15 +164,13 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
         // The length is checked before the byte that stopped the loop, so a
         // long target is 414 wherever the input was split.
         if (at() - target_start_ > options.max_target_length) {
-          pos_ = at();
-          return fail(RejectReason::UriTooLong);
+          return refuse(RejectReason::UriTooLong);
         }
         if (p == end) {
           break;
         }
         if (*p != ' ' || at() == target_start_) {
-          pos_ = at();
-          return fail(RejectReason::BadRequestLine);
+          return refuse(RejectReason::BadRequestLine);
         }
         version_start_ = ++p - base;
         state_ = State::RequestVersion;
@@ -142,15 +179,13 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
         if (*p == '\r') {
           state_ = State::RequestLf;
         } else if (at() - version_start_ >= 8 || !is_version_char(*p)) {
-          pos_ = at();
-          return fail(RejectReason::BadRequestLine);
+          return refuse(RejectReason::BadRequestLine);
         }
         ++p;
         break;
-      case State::RequestLf:
+      default:  // RequestLf
         if (*p != '\n') {
-          pos_ = at();
-          return fail(RejectReason::BadRequestLine);
+          return refuse(RejectReason::BadRequestLine);
         }
         ++p;
         pos_ = at();
@@ -158,14 +193,30 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
           return Status::Error;
         }
         state_ = State::LineStart;
-        break;
+        return Status::Incomplete;
+    }
+  }
+  pos_ = at();
+  return Status::Incomplete;
+}
+
+HeadScanner::Status HeadScanner::scan_status_line(std::string_view in, const char* end) {
+  const char* const base = in.data();
+  const char* p = base + pos_;
+  auto at = [&] {
+    return static_cast<std::size_t>(p - base);
+  };
+  auto refuse = [&] {
+    pos_ = at();
+    return fail(RejectReason::BadStatusLine);
+  };
+  while (p < end) {
+    switch (state_) {
       case State::StatusPrefix: {
         const std::size_t i = at() - start_;
         const char want = kStatusPrefix[i];
-        const bool ok = want == 'd' ? is_digit(*p) : *p == want;
-        if (!ok) {
-          pos_ = at();
-          return fail(RejectReason::BadStatusLine);
+        if (want == 'd' ? !is_digit(*p) : *p != want) {
+          return refuse();
         }
         ++p;
         if (i + 1 == kStatusPrefix.size()) {
@@ -179,16 +230,14 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
           break;
         }
         if (*p != '\r') {
-          pos_ = at();
-          return fail(RejectReason::BadStatusLine);
+          return refuse();
         }
         ++p;
         state_ = State::StatusLf;
         break;
-      case State::StatusLf:
+      default:  // StatusLf
         if (*p != '\n') {
-          pos_ = at();
-          return fail(RejectReason::BadStatusLine);
+          return refuse();
         }
         ++p;
         pos_ = at();
@@ -196,22 +245,10 @@ HeadScanner::Status HeadScanner::scan(std::string_view in, const ParserOptions& 
           return Status::Error;
         }
         state_ = State::LineStart;
-        break;
-      default: {
-        pos_ = at();
-        const Status s = scan_fields(base, end, options);
-        if (s != Status::Incomplete) {
-          return s;
-        }
-        p = base + pos_;
-        break;
-      }
+        return Status::Incomplete;
     }
   }
   pos_ = at();
-  if (pos_ >= options.max_header_bytes) {
-    return fail(RejectReason::HeadersTooLarge);
-  }
   return Status::Incomplete;
 }
 

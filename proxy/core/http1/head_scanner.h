@@ -36,8 +36,9 @@ class HeadScanner {
   // empty lines before a request line are skipped (RFC 9112 §2.2).
   std::size_t start() const { return start_; }
   std::size_t end() const { return end_; }
-  // True once at least one byte of the head was seen.
-  bool started() const { return pos_ != 0; }
+  // True once a byte of the head itself was seen (empty lines before a
+  // request line do not count: they are not part of any request).
+  bool started() const { return state_ != State::Start && state_ != State::StartLf; }
   RejectReason error() const { return error_; }
 
  private:
@@ -61,6 +62,8 @@ class HeadScanner {
   Status fail(RejectReason reason);
   bool check_request_line(std::string_view in);
   bool check_status_line(std::string_view in);
+  Status scan_request_line(std::string_view in, const char* end, const ParserOptions& options);
+  Status scan_status_line(std::string_view in, const char* end);
   Status scan_fields(const char* base, const char* end, const ParserOptions& options);
 
   Mode mode_ = Mode::Request;

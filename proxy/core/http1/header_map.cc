@@ -1,5 +1,6 @@
 #include "proxy/core/http1/header_map.h"
 
+#include <cstring>
 #include <utility>
 
 #include "proxy/core/http1/char_class.h"
@@ -29,8 +30,14 @@ std::uint32_t HeaderMap::append_lower(std::string_view text) {
   const auto offset = static_cast<std::uint32_t>(arena_.size());
   arena_.resize(arena_.size() + text.size());
   char* out = arena_.data() + offset;
-  for (char c : text) {
-    *out++ = chars::to_lower(c);
+  const char* in = text.data();
+  std::size_t n = text.size();
+  for (; n >= 8; n -= 8, in += 8, out += 8) {
+    const std::uint64_t lower = chars::swar::to_lower8(chars::swar::load(in));
+    std::memcpy(out, &lower, sizeof(lower));
+  }
+  for (; n > 0; --n) {
+    *out++ = chars::to_lower(*in++);
   }
   return offset;
 }

@@ -189,7 +189,7 @@ TEST_F(ServerFixture, HeaderTimeoutIs408ThenClose) {
   EXPECT_TRUE(out.empty());
 }
 
-TEST_F(ServerFixture, SlowlorisStillHitsTheAbsoluteHeaderDeadline) {
+TEST_F(ServerFixture, OneByteAtATimeStillHitsTheAbsoluteHeaderDeadline) {
   MessageServerOptions options;
   options.header_timeout = 400ms;
   start(options);

@@ -13,7 +13,9 @@
 
 namespace ferry::test {
 
-Socket::~Socket() { close(); }
+Socket::~Socket() {
+  close();
+}
 
 Socket& Socket::operator=(Socket&& o) noexcept {
   if (this != &o) {
@@ -102,7 +104,9 @@ std::string Socket::read_some(std::chrono::milliseconds timeout) {
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
-void Socket::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void Socket::shutdown_write() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 bool Socket::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -256,7 +260,8 @@ void EchoServer::serve() {
         }
         std::size_t sent = 0;
         while (sent < static_cast<std::size_t>(n)) {
-          const ssize_t w = ::send(fd, buf + sent, static_cast<std::size_t>(n) - sent, MSG_NOSIGNAL);
+          const ssize_t w =
+              ::send(fd, buf + sent, static_cast<std::size_t>(n) - sent, MSG_NOSIGNAL);
           if (w <= 0) {
             ::close(fd);
             return;

@@ -32,7 +32,8 @@ class Socket {
   // Reads until EOF, error or timeout; returns what arrived.
   std::string read_all(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads until `n` bytes or EOF/timeout.
-  std::string read_exactly(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::string read_exactly(std::size_t n,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads whatever arrives within `timeout` (at least one read).
   std::string read_some(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   void shutdown_write();

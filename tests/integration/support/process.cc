@@ -55,8 +55,8 @@ Process::Process(Options options) {
     log_dir = mkdtemp(tmpl);
   }
   static int counter = 0;
-  const std::string stem = log_dir + "/proc" + std::to_string(getpid()) + "-" +
-                           std::to_string(++counter);
+  const std::string stem =
+      log_dir + "/proc" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   out_path_ = stem + ".out";
   err_path_ = stem + ".err";
 
@@ -133,8 +133,12 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   return exit_code_;
 }
 
-std::string Process::stdout_text() const { return read_file(out_path_); }
-std::string Process::stderr_text() const { return read_file(err_path_); }
+std::string Process::stdout_text() const {
+  return read_file(out_path_);
+}
+std::string Process::stderr_text() const {
+  return read_file(err_path_);
+}
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::map<std::string, std::string>& env,
@@ -188,7 +192,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string bin_dir() { return FERRY_TEST_BIN_DIR; }
+std::string bin_dir() {
+  return FERRY_TEST_BIN_DIR;
+}
 
 std::string require_tool(const std::string& name) {
   const char* path_env = std::getenv("PATH");
@@ -206,8 +212,7 @@ std::string require_tool(const std::string& name) {
       return candidate;
     }
   }
-  throw std::runtime_error("required tool not installed: " + name +
-                           " (run ./setup.sh deps)");
+  throw std::runtime_error("required tool not installed: " + name + " (run ./setup.sh deps)");
 }
 
 }  // namespace ferry::test

@@ -18,9 +18,9 @@ class Process {
   struct Options {
     std::vector<std::string> argv;
     std::map<std::string, std::string> env;  // added to the inherited environment
-    std::string log_dir;                       // default: a fresh temp dir
-    std::string stdin_file;                    // default: /dev/null
-    std::vector<std::string> prefix;           // e.g. {"prlimit", "--nofile=256:256", "--"}
+    std::string log_dir;                     // default: a fresh temp dir
+    std::string stdin_file;                  // default: /dev/null
+    std::vector<std::string> prefix;         // e.g. {"prlimit", "--nofile=256:256", "--"}
   };
   explicit Process(Options options);
   ~Process();

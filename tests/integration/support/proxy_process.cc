@@ -27,8 +27,7 @@ ProxyProcess::ProxyProcess(Options options) {
   while (!admin_.empty() && (admin_.back() == '\n' || admin_.back() == ' ')) {
     admin_.pop_back();
   }
-  if (options.wait_ready &&
-      !eventually([&] { return is_ready(); }, options.ready_timeout)) {
+  if (options.wait_ready && !eventually([&] { return is_ready(); }, options.ready_timeout)) {
     throw std::runtime_error("ferry-proxy never became ready:\n" + process_->stderr_text());
   }
   const auto listeners = admin_get("/listeners");
@@ -39,7 +38,9 @@ ProxyProcess::ProxyProcess(Options options) {
   }
 }
 
-bool ProxyProcess::is_ready() const { return admin_get("/ready").status == 200; }
+bool ProxyProcess::is_ready() const {
+  return admin_get("/ready").status == 200;
+}
 
 std::string ProxyProcess::listener(const std::string& name) const {
   auto it = listeners_.find(name);

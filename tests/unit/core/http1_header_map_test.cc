@@ -31,6 +31,23 @@ TEST(Http1HeaderMap, AddLowerCasesNamesAndKeepsOrder) {
   EXPECT_FALSE(m.contains("x"));
 }
 
+TEST(Http1HeaderMap, LowerCasingCoversEveryByte) {
+  // Eight bytes at a time plus a tail: every byte value, at every position.
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t len : {1u, 7u, 8u, 9u, 17u}) {
+      const std::string name(len, static_cast<char>(c));
+      HeaderMap m;
+      m.add(name, "v");
+      const char want = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : static_cast<char>(c);
+      EXPECT_EQ(m.at(0).name, std::string(len, want)) << c << " " << len;
+    }
+  }
+  HeaderMap m;
+  m.add("X-Forwarded-For-Some-Long-NAME", "Value Kept");
+  EXPECT_EQ(m.at(0).name, "x-forwarded-for-some-long-name");
+  EXPECT_EQ(m.at(0).value, "Value Kept");
+}
+
 TEST(Http1HeaderMap, SetReplacesFirstInPlaceAndRemovesOthers) {
   HeaderMap m;
   m.add("a", "1");

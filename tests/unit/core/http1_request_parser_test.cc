@@ -133,6 +133,15 @@ TEST(Http1RequestParser, PipelinedInvalidRequestStopsEverythingAfterIt) {
   EXPECT_EQ(t.str().find("/3"), std::string::npos);
 }
 
+TEST(Http1RequestParser, IdleUntilTheFirstByteOfARequest) {
+  RequestParser parser;
+  EXPECT_TRUE(parser.idle());
+  EXPECT_EQ(parser.parse("\r\n\r").event, ParseEvent::NeedMore);
+  EXPECT_TRUE(parser.idle());  // stray empty lines are not a request
+  EXPECT_EQ(parser.parse("\r\n\r\nG").event, ParseEvent::NeedMore);
+  EXPECT_FALSE(parser.idle());
+}
+
 TEST(Http1RequestParser, LeadingEmptyLinesAreSkipped) {
   const Transcript t = request_splits("\r\n\r\n" + req("GET / HTTP/1.1", kHost));
   ASSERT_EQ(t.events.size(), 2u) << t.str();
@@ -313,7 +322,7 @@ TEST(Http1RequestParser, H1_07_ChunkSizeAbuse) {
   for (std::string body :
        {std::string("00000000000000001\r\nx\r\n0\r\n\r\n"), std::string("ffffffffffffffff\r\nx"),
         std::string("8000000000000000\r\n"), std::string("\r\nx\r\n0\r\n\r\n"),
-        std::string("-1\r\nx\r\n0\r\n\r\n"), std::string("1;a=\0\r\nx\r\n0\r\n\r\n", 20),
+        std::string("-1\r\nx\r\n0\r\n\r\n"), std::string("1;a=\0\r\nx\r\n0\r\n\r\n", 15),
         std::string("1;a=\"open\r\nx\r\n0\r\n\r\n"), std::string("1;a\rb\r\nx\r\n0\r\n\r\n"),
         std::string("1;\r\nx\r\n0\r\n\r\n"), std::string("1 \r\nx\r\n0\r\n\r\n"),
         std::string("1;a =\r\nx\r\n0\r\n\r\n"), std::string("1;a=b c\r\nx\r\n0\r\n\r\n"),

@@ -1,5 +1,7 @@
 #include "proxy/host_registry.h"
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "proxy/cluster.h"
@@ -13,34 +15,50 @@ core::SocketAddress addr(const char* text) {
 
 TEST(HostRegistry, SameAddressIsTheSameHostWhileAnySnapshotHoldsIt) {
   HostRegistry registry;
-  auto a = registry.get_or_create(addr("10.0.0.1:80"), "");
+  auto a = registry.get_or_create("c", addr("10.0.0.1:80"), "");
   a->stats.requests_total = 42;
   a->state.ejected = true;
   // A new snapshot lists the same address: same object, same counters and state.
-  auto again = registry.get_or_create(addr("10.0.0.1:80"), "");
+  auto again = registry.get_or_create("c", addr("10.0.0.1:80"), "");
   EXPECT_EQ(a.get(), again.get());
   EXPECT_EQ(again->stats.requests_total.load(), 42u);
   EXPECT_TRUE(again->state.ejected.load());
-  EXPECT_NE(registry.get_or_create(addr("10.0.0.1:81"), "").get(), a.get());
+  EXPECT_NE(registry.get_or_create("c", addr("10.0.0.1:81"), "").get(), a.get());
+}
+
+TEST(HostRegistry, EachClusterHasItsOwnHostForAnAddress) {
+  HostRegistry registry;
+  auto in_a = registry.get_or_create("a", addr("10.0.0.1:80"), "");
+  auto in_b = registry.get_or_create("b", addr("10.0.0.1:80"), "");
+  EXPECT_NE(in_a.get(), in_b.get());
+  in_a->state.ejected = true;  // an ejection by one cluster is not the other's
+  EXPECT_FALSE(in_b->state.ejected.load());
 }
 
 TEST(HostRegistry, ForgottenOnceNoSnapshotListsIt) {
   HostRegistry registry;
   {
-    auto a = registry.get_or_create(addr("10.0.0.1:80"), "");
+    auto a = registry.get_or_create("c", addr("10.0.0.1:80"), "");
     a->stats.requests_total = 7;
     EXPECT_EQ(registry.live(), 1u);
   }
   EXPECT_EQ(registry.live(), 0u);
-  EXPECT_EQ(registry.get_or_create(addr("10.0.0.1:80"), "")->stats.requests_total.load(), 0u);
+  EXPECT_EQ(registry.get_or_create("c", addr("10.0.0.1:80"), "")->stats.requests_total.load(), 0u);
 }
 
 class ClusterPick : public ::testing::Test {
  protected:
   ClusterPick() : metrics_(stats_) {}
-  std::shared_ptr<Cluster> make(std::vector<std::shared_ptr<filters::Host>> hosts) {
-    return std::make_shared<Cluster>("c", UpstreamOptions{}, std::move(hosts),
-                                     std::make_shared<ClusterStats>(metrics_, "c"), 2);
+  std::shared_ptr<Cluster> make(std::vector<std::shared_ptr<filters::Host>> hosts,
+                                double panic_threshold = 50) {
+    auto config = std::make_shared<core::ClusterConfig>();
+    config->name = "c";
+    config->healthy_panic_threshold = panic_threshold;
+    auto shared = std::make_shared<ClusterShared>(config, metrics_);
+    return std::make_shared<Cluster>(shared, std::move(hosts), 2, 1);
+  }
+  std::shared_ptr<filters::Host> host(const char* address) {
+    return registry_.get_or_create("c", addr(address), "");
   }
   core::StatsRegistry stats_{3};
   ProxyMetrics metrics_;
@@ -48,9 +66,9 @@ class ClusterPick : public ::testing::Test {
 };
 
 TEST_F(ClusterPick, RoundRobinVisitsEveryHostInTurn) {
-  auto a = registry_.get_or_create(addr("10.0.0.1:80"), "");
-  auto b = registry_.get_or_create(addr("10.0.0.2:80"), "");
-  auto c = registry_.get_or_create(addr("10.0.0.3:80"), "");
+  auto a = host("10.0.0.1:80");
+  auto b = host("10.0.0.2:80");
+  auto c = host("10.0.0.3:80");
   auto cluster = make({a, b, c});
   std::map<filters::Host*, int> seen;
   for (int i = 0; i < 30; ++i) {
@@ -61,26 +79,36 @@ TEST_F(ClusterPick, RoundRobinVisitsEveryHostInTurn) {
   EXPECT_EQ(seen[c.get()], 10);
 }
 
-TEST_F(ClusterPick, SkipsUnhealthyAndEjectedAndHonoursExclude) {
-  auto a = registry_.get_or_create(addr("10.0.0.1:80"), "");
-  auto b = registry_.get_or_create(addr("10.0.0.2:80"), "");
-  auto c = registry_.get_or_create(addr("10.0.0.3:80"), "");
-  b->state.active_health = filters::HealthStatus::Unhealthy;
-  c->state.ejected = true;
-  auto cluster = make({a, b, c});
-  for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(cluster->pick(1, nullptr), a.get());
+TEST_F(ClusterPick, RoutesAroundUnhealthyAndEjectedHostsAndHonoursExclude) {
+  auto a = host("10.0.0.1:80");
+  auto b = host("10.0.0.2:80");
+  auto c = host("10.0.0.3:80");
+  auto d = host("10.0.0.4:80");
+  c->state.active_health = filters::HealthStatus::Unhealthy;
+  d->state.ejected = true;
+  // 2 of 4 usable: not below the 50% panic threshold.
+  auto cluster = make({a, b, c, d});
+  EXPECT_FALSE(cluster->routable().panic);
+  EXPECT_EQ(cluster->routable().ejected, 1u);
+  EXPECT_EQ(cluster->routable().unhealthy, 1u);
+  for (int i = 0; i < 8; ++i) {
+    filters::Host* picked = cluster->pick(1, nullptr);
+    EXPECT_TRUE(picked == a.get() || picked == b.get());
   }
-  // The only routable host is returned even when excluded (failover to the same).
-  EXPECT_EQ(cluster->pick(1, a.get()), a.get());
-  b->state.active_health = filters::HealthStatus::Healthy;
-  EXPECT_EQ(cluster->pick(1, a.get()), b.get());
+  // A retry excludes the host that failed while another exists.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(cluster->pick(1, a.get()), b.get());
+  }
 }
 
-TEST_F(ClusterPick, EverythingDownStillRoutesAndEmptyClusterReturnsNull) {
-  auto a = registry_.get_or_create(addr("10.0.0.1:80"), "");
+TEST_F(ClusterPick, PanicRoutesOverEveryHostAndEmptyClusterPicksNothing) {
+  auto a = host("10.0.0.1:80");
+  auto b = host("10.0.0.2:80");
   a->state.ejected = true;
-  EXPECT_EQ(make({a})->pick(0, nullptr), a.get());
+  b->state.active_health = filters::HealthStatus::Unhealthy;
+  auto cluster = make({a, b});
+  EXPECT_TRUE(cluster->routable().panic);
+  EXPECT_NE(cluster->pick(0, nullptr), nullptr);
   EXPECT_EQ(make({})->pick(0, nullptr), nullptr);
 }
 
