@@ -149,8 +149,10 @@ void EtcdStore::run_barrier() {
                    return;
                  }
                  std::int64_t target = 0;
-                 if (const json::value* kvs = reply.body.if_contains("kvs")) {
-                   target = json_int64(kvs->as_array().at(0).as_object(), "mod_revision");
+                 if (const json::value* kvs = reply.body.if_contains("kvs");
+                     kvs != nullptr && kvs->is_array() && !kvs->get_array().empty() &&
+                     kvs->get_array()[0].is_object()) {
+                   target = json_int64(kvs->get_array()[0].get_object(), "mod_revision");
                  }
                  for (auto& done : *batch) {
                    wait_applied(target, std::move(done));
@@ -228,6 +230,10 @@ void EtcdStore::attempt(std::shared_ptr<const Mutation> mutation, MutationCallba
 void EtcdStore::on_committed(EtcdReply reply, std::shared_ptr<const Mutation> mutation,
                              MutationCallback done, MutationResult result, int attempt_no,
                              std::chrono::steady_clock::time_point start) {
+  if (reply.ok() && !reply.body.contains("header")) {
+    reply.status = 0;
+    reply.error = "no header in the transaction response";
+  }
   if (!reply.ok()) {
     return done({store_unavailable("etcd did not confirm the write (" +
                                    (reply.ec ? reply.ec.message() : reply.error) +

@@ -117,15 +117,20 @@ void EtcdStore::list(std::shared_ptr<Listing> listing, std::function<void(bool)>
                        reply.ec ? reply.ec.message() : reply.error);
           return next(false);
         }
-        if (listing->revision == 0) {
-          listing->revision = json_int64(reply.body.at("header").as_object(), "revision");
-        }
         std::string last;
-        if (const json::value* kvs = reply.body.if_contains("kvs")) {
-          for (const json::value& kv : kvs->as_array()) {
-            decode(kv.as_object(), false, 0, listing->records);
-            last = base64_decode(kv.at("key").as_string()).value_or("");
+        try {
+          if (listing->revision == 0) {
+            listing->revision = json_int64(reply.body.at("header").as_object(), "revision");
           }
+          if (const json::value* kvs = reply.body.if_contains("kvs")) {
+            for (const json::value& kv : kvs->as_array()) {
+              decode(kv.as_object(), false, 0, listing->records);
+              last = base64_decode(kv.at("key").as_string()).value_or("");
+            }
+          }
+        } catch (const std::exception& e) {
+          spdlog::warn("etcd: unexpected listing response: {}", e.what());
+          return next(false);
         }
         const json::value* more = reply.body.if_contains("more");
         if (more != nullptr && more->is_bool() && more->get_bool() && !last.empty()) {
@@ -205,7 +210,15 @@ void EtcdStore::start_watch() {
   }
   watch_ = EtcdWatch::start(
       loop_, client_.endpoint(), create, options_.request_timeout,
-      [this](const json::object& result) { on_watch_message(result); },
+      [this](const json::object& result) {
+        // A message etcd should never send (a missing member) must not take
+        // the process down: drop the watch and list again.
+        try {
+          on_watch_message(result);
+        } catch (const std::exception& e) {
+          relist(std::string("unexpected watch message: ") + e.what());
+        }
+      },
       [this](const std::string& reason) { on_watch_closed(reason); });
 }
 
