@@ -1,5 +1,7 @@
 #include "discovery/app_probe.h"
 
+#include <cstring>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>

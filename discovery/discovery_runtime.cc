@@ -171,11 +171,13 @@ void DiscoveryRuntime::replan(const NamespaceSnapshot* snapshot) {
       spdlog::warn("discovery: service_connect: {}", warning);
     }
   }
-  const bool hosts_changed = !plan_ || plan_->hosts != next->hosts;
+  // A failed write is tried again at the next plan, changed or not.
+  hosts_dirty_ = hosts_dirty_ || !plan_ || plan_->hosts != next->hosts;
   plan_ = std::move(next);
-  if (hosts_ && hosts_changed) {
+  if (hosts_ && hosts_dirty_) {
     std::string error;
-    if (!hosts_->update(plan_->hosts, error)) {
+    hosts_dirty_ = !hosts_->update(plan_->hosts, error);
+    if (hosts_dirty_) {
       spdlog::error("discovery: cannot update the hosts file: {}", error);
     }
   }

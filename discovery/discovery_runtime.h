@@ -142,6 +142,7 @@ class DiscoveryRuntime {
   std::set<std::string, std::less<>> namespaces_;
   std::shared_ptr<const ServiceConnectPlan> plan_;
   std::set<std::string> warned_;
+  bool hosts_dirty_ = false;
   std::uint64_t file_rejections_ = 0;
   bool started_ = false;
   std::function<void(const std::string&)> on_change_;

@@ -26,31 +26,6 @@ std::chrono::milliseconds to_ms(core::Duration d) {
   return std::chrono::ceil<std::chrono::milliseconds>(std::max(d, core::Duration::zero()));
 }
 
-// Reads `__type` and the message of an AWS JSON error body.
-void read_error(RegistryReply& reply) {
-  boost::system::error_code ec;
-  boost::json::parse_options options;
-  options.max_depth = 8;
-  const boost::json::value v = boost::json::parse(reply.body, ec, {}, options);
-  const boost::json::object* o = ec ? nullptr : v.if_object();
-  if (o == nullptr) {
-    return;
-  }
-  if (const auto* type = o->if_contains("__type"); type != nullptr && type->is_string()) {
-    std::string_view t = type->get_string();
-    if (const std::size_t hash = t.rfind('#'); hash != std::string_view::npos) {
-      t.remove_prefix(hash + 1);
-    }
-    reply.error_type = std::string(t.substr(0, 128));
-  }
-  for (const char* key : {"Message", "message"}) {
-    if (const auto* m = o->if_contains(key); m != nullptr && m->is_string()) {
-      reply.error_message = std::string(std::string_view(m->get_string()).substr(0, 512));
-      break;
-    }
-  }
-}
-
 enum class Kind : std::size_t { Api = 0, Watch = 1 };
 
 // A request before it is addressed and signed.
@@ -64,42 +39,6 @@ struct Draft {
 };
 
 }  // namespace
-
-bool RegistryReply::retryable() const {
-  if (transport) {
-    return true;
-  }
-  if (status >= 500 || status == 429) {
-    return true;
-  }
-  return error_type == "ThrottlingException" || error_type == "RequestLimitExceeded" ||
-         error_type == "ServiceUnavailable";
-}
-
-std::string RegistryReply::describe() const {
-  std::string out = "replica " + replica + ": ";
-  if (transport) {
-    return out + transport.message();
-  }
-  out += std::to_string(status);
-  if (!error_type.empty()) {
-    out += " " + error_type;
-  }
-  if (!error_message.empty()) {
-    out += ": " + error_message;
-  }
-  return out;
-}
-
-RegistryClientOptions RegistryClientOptions::from_config(const core::ControlPlaneConfig& config) {
-  RegistryClientOptions out;
-  out.addresses = config.addresses;
-  out.region = config.region;
-  out.request_timeout = config.request_timeout;
-  out.watch_timeout = config.watch_timeout;
-  out.backoff = config.reconnect_backoff;
-  return out;
-}
 
 struct RegistryClient::Impl : std::enable_shared_from_this<Impl> {
   struct Replica {
@@ -245,7 +184,10 @@ struct RegistryClient::Impl : std::enable_shared_from_this<Impl> {
         return *c;
       }
     }
-    if (pool.size() < std::max<std::size_t>(1, options.max_connections)) {
+    // A watch holds its connection while parked, so watches never queue
+    // behind each other: one connection per watch (one per followed
+    // namespace). API calls share up to max_connections.
+    if (kind == Kind::Watch || pool.size() < std::max<std::size_t>(1, options.max_connections)) {
       pool.push_back(std::make_unique<http1::MessageClient>(io, *target, client_options(kind)));
       return *pool.back();
     }
@@ -305,7 +247,7 @@ struct RegistryClient::Impl : std::enable_shared_from_this<Impl> {
       reply.status = response.status;
       reply.body = std::move(response.body);
       if (reply.status >= 400) {
-        read_error(reply);
+        reply.read_error_body();
       }
     }
     if (reply.retryable() && ec != boost::asio::error::operation_aborted) {

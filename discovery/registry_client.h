@@ -65,6 +65,9 @@ struct RegistryReply {
   bool retryable() const;
   // "replica 127.0.0.1:9000: 503 ServiceUnavailable: ..." for log lines.
   std::string describe() const;
+  // Fills error_type and error_message from an AWS JSON error body (the
+  // client does it for every status >= 400).
+  void read_error_body();
 };
 
 struct RegistryClientStats {

@@ -273,7 +273,7 @@ http1::Response FakeRegistry::api(const std::string& action, const std::string& 
     const std::string wanted = first_filter_value(in);
     json::array list;
     for (const auto& [name, id] : namespaces) {
-      if (wanted.empty() || wanted == name) {
+      if ((wanted.empty() || wanted == name) && !unlisted.contains(name)) {
         list.push_back(json::object{{"Id", id}, {"Name", name}, {"Type", "HTTP"}});
       }
     }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,9 @@ class FakeRegistry {
 
   // --- the model ---
   std::map<std::string, std::string> namespaces;  // name -> id
-  std::map<std::string, Service> services;        // id -> service
+  // Namespaces ListNamespaces does not show (a peer created one meanwhile).
+  std::set<std::string> unlisted;
+  std::map<std::string, Service> services;  // id -> service
   std::string epoch = "epoch-1";
   std::int64_t version = 0;
   Service* find_service(const std::string& name);
