@@ -185,13 +185,13 @@ void DiscoveryRuntime::replan(const NamespaceSnapshot* snapshot) {
 
 bool DiscoveryRuntime::ready() const {
   return std::all_of(watchers_.begin(), watchers_.end(),
-                     [](const auto& kv) { return kv.second->snapshot() != nullptr; });
+                     [](const auto& kv) { return kv.second->has_view(); });
 }
 
-std::vector<std::string> DiscoveryRuntime::namespaces_without_snapshot() const {
+std::vector<std::string> DiscoveryRuntime::namespaces_not_ready() const {
   std::vector<std::string> out;
   for (const auto& [name, watcher] : watchers_) {
-    if (!watcher->snapshot()) {
+    if (!watcher->has_view()) {
       out.push_back(name);
     }
   }

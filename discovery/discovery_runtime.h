@@ -99,10 +99,12 @@ class DiscoveryRuntime {
   }
 
   // /ready: every followed namespace has a snapshot (from the wire or the
-  // file). Staying ready while ferry-control is unreachable is the point.
+  // file), or ferry-control said it does not exist yet (an empty view: a
+  // client must not wait for its servers' first registration). Staying
+  // ready while ferry-control is unreachable is the point.
   bool ready() const;
-  // The namespaces still without a snapshot (for a /ready 503 reason).
-  std::vector<std::string> namespaces_without_snapshot() const;
+  // The namespaces that keep ready() false (for a /ready 503 reason).
+  std::vector<std::string> namespaces_not_ready() const;
   // ferry_control_plane_connected: every watcher is connected.
   bool connected() const;
   // ferry_snapshot_age_seconds: the oldest over the namespaces; nullopt

@@ -99,6 +99,7 @@ void NamespaceWatcher::on_reply(RegistryReply reply) {
     pacer_.on_success();
     set_connected(true, {});
     missing_logged_ = false;
+    namespace_absent_ = false;
     return on_snapshot_text(reply.body);
   }
   if (reply.status == 304 && !reply.transport) {
@@ -116,6 +117,7 @@ void NamespaceWatcher::on_reply(RegistryReply reply) {
     pacer_.on_success();
     set_connected(true, {});
     ++stats_.namespace_missing;
+    namespace_absent_ = true;
     if (!missing_logged_) {
       missing_logged_ = true;
       spdlog::info("discovery: namespace {} does not exist (yet); asking again every {}",

@@ -81,6 +81,11 @@ class NamespaceWatcher {
   bool connected() const { return connected_; }
   // The held snapshot; null until the first good one (or the seed).
   const std::shared_ptr<const NamespaceSnapshot>& snapshot() const { return snapshot_; }
+  // The registry's last word was that the namespace does not exist (404).
+  bool namespace_absent() const { return namespace_absent_; }
+  // The watcher knows the registry's view: a snapshot, or "no such
+  // namespace" (an empty view, which a service registering later fills).
+  bool has_view() const { return snapshot_ != nullptr || namespace_absent_; }
   // When the held snapshot was last known to be the registry's current one
   // (wall clock); nullopt without a snapshot.
   std::optional<std::chrono::system_clock::time_point> confirmed_at() const {
@@ -113,6 +118,7 @@ class NamespaceWatcher {
   // or a rejection, until an answer confirms it again).
   bool current_ = false;
   bool missing_logged_ = false;
+  bool namespace_absent_ = false;
   // What the next watch tells the server it has seen.
   std::optional<SnapshotMarker> marker_;
   std::shared_ptr<const NamespaceSnapshot> snapshot_;

@@ -256,6 +256,7 @@ TEST_F(DiscoveryIntegrationTest, SignsWithTheCredentialsFile) {
   ASSERT_TRUE(pump(io, [&] { return refused->watcher("mesh.local")->stats().failures >= 2; }));
   EXPECT_FALSE(refused->connected());
   EXPECT_FALSE(refused->ready());
+  EXPECT_EQ(refused->namespaces_not_ready(), (std::vector<std::string>{"mesh.local"}));
   EXPECT_NE(control.logs().find("InvalidSignatureException"), std::string::npos);
   EXPECT_EQ(control.logs().find("wrong"), std::string::npos);  // never the secret
 }

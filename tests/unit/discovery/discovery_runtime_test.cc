@@ -95,7 +95,7 @@ TEST_F(DiscoveryRuntimeTest, FollowsEveryNamespaceAndPlansServiceConnect) {
   EXPECT_EQ(runtime->namespaces(), (std::set<std::string, std::less<>>{"a.local", "mesh.local"}));
   runtime->start();
   EXPECT_FALSE(runtime->ready());
-  EXPECT_EQ(runtime->namespaces_without_snapshot().size(), 2u);
+  EXPECT_EQ(runtime->namespaces_not_ready().size(), 2u);
   ASSERT_TRUE(until([&] { return runtime->ready() && runtime->connected(); }));
   EXPECT_EQ(runtime->snapshot_age_seconds(), 0.0);
   auto selection = runtime->endpoints(*config()->clusters[0].discovery);
@@ -206,6 +206,23 @@ TEST_F(DiscoveryRuntimeTest, SelfRegistersOnceTheAppAnswersAndDeregistersOnDrain
   runtime->deregister([&] { done = true; });
   ASSERT_TRUE(until([&] { return done; }));
   EXPECT_TRUE(service->instances.empty());
+}
+
+TEST_F(DiscoveryRuntimeTest, ANamespaceThatDoesNotExistYetIsAnEmptyViewNotAWait) {
+  registry.set_snapshot("a.local", backend_snapshot(1));
+  auto runtime = make(config());
+  runtime->start();
+  // mesh.local does not exist: ready (clients start before their servers),
+  // with nothing to route to.
+  ASSERT_TRUE(until([&] { return runtime->ready(); }));
+  EXPECT_EQ(runtime->snapshot("mesh.local"), nullptr);
+  EXPECT_TRUE(runtime->watcher("mesh.local")->namespace_absent());
+  EXPECT_TRUE(runtime->plan()->egress.empty());
+  // A service registering later becomes reachable without a restart.
+  registry.set_snapshot("mesh.local", mesh_snapshot(1, {"web:80"}));
+  scheduler.advance(5s);
+  ASSERT_TRUE(until([&] { return runtime->plan()->egress.size() == 1; }));
+  EXPECT_FALSE(runtime->watcher("mesh.local")->namespace_absent());
 }
 
 TEST_F(DiscoveryRuntimeTest, WithoutRegistrationDeregisterIsDoneAtOnce) {
