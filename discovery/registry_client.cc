@@ -5,7 +5,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/json.hpp>
 
 #include "discovery/backoff.h"
 #include "filters/prng.h"
