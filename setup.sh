@@ -22,7 +22,7 @@ build_packages=(
 )
 # Peers and tools the tests, the demo and the benchmark drive.
 tool_packages=(
-  nginx haproxy curl socat nghttp2-client wrk iperf3 prometheus etcd-server etcd-client
+  nginx libnginx-mod-stream haproxy curl socat nghttp2-client wrk iperf3 prometheus etcd-server etcd-client
   awscli python3-boto3 python3-botocore python3-h2 python3-hyperframe python3-hpack
   strace lsof slowhttptest iptables iproute2 util-linux procps gnuplot-nox
 )

@@ -44,6 +44,9 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   // (never reset), then the socket closes. Idempotent.
   void stop();
   const std::shared_ptr<Listener>& listener() const { return listener_; }
+  // A reload changed the listener's config (same address and protocol):
+  // new connections use the new one; existing ones keep theirs.
+  void set_listener(std::shared_ptr<Listener> listener) { listener_ = std::move(listener); }
 
  private:
   void wait();

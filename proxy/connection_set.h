@@ -27,8 +27,8 @@ class Connection {
 // hold the shared_ptr) and removes itself when it ends.
 class ConnectionSet {
  public:
-  void add(const std::shared_ptr<Connection>& c, core::Direction direction) {
-    live_[c.get()] = Entry{c, direction};
+  void add(const std::shared_ptr<Connection>& c, const void* listener, core::Direction direction) {
+    live_[c.get()] = Entry{c, listener, direction};
   }
   void remove(Connection* c) { live_.erase(c); }
   std::size_t size() const { return live_.size(); }
@@ -41,10 +41,16 @@ class ConnectionSet {
   void for_each_of_direction(core::Direction direction, Fn&& fn) {
     for_each_if([direction](const Entry& e) { return e.direction == direction; }, fn);
   }
+  // The connections accepted by one listener object.
+  template <typename Fn>
+  void for_each_of_listener(const void* listener, Fn&& fn) {
+    for_each_if([listener](const Entry& e) { return e.listener == listener; }, fn);
+  }
 
  private:
   struct Entry {
     std::weak_ptr<Connection> connection;
+    const void* listener;
     core::Direction direction;
   };
 

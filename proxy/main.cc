@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   {
-    ferry::proxy::Server server(config, worker_count);
+    ferry::proxy::Server server(config, worker_count, config_path);
     std::string error;
     if (!server.start(&error)) {
       spdlog::error("{}", error);

@@ -58,6 +58,13 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
   config_updates_rejected = r.counter_family(
       "ferry_config_updates_rejected_total",
       "Config reloads and registry snapshots rejected as invalid (the old one stays live)");
+  headers_dropped = r.counter_family(
+      "ferry_downstream_headers_dropped_total",
+      "Request header fields dropped by headers_with_underscores_action: drop", {"listener"});
+  h2c_refused = r.counter_family(
+      "ferry_downstream_h2c_refused_total",
+      "Connections that opened with the HTTP/2 prior-knowledge preface on an HTTP/1.1 listener",
+      {"listener"});
   accept_errors =
       r.counter_family("ferry_downstream_accept_errors_total",
                        "accept() failures other than overflow, by listener", {"listener"});

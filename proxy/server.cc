@@ -7,6 +7,7 @@
 #include "proxy/admin_server.h"
 #include "proxy/connection_set.h"
 #include "proxy/core/config/config_json.h"
+#include "proxy/core/config/load.h"
 #include "proxy/core/log.h"
 #include "proxy/http/access_log.h"
 #include "proxy/http/http1_server_connection.h"
@@ -21,7 +22,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-constexpr int kListenBacklog = 4096;
 constexpr std::size_t kIoBufferSize = 64 * 1024;
 constexpr auto kInFlightPoll = std::chrono::milliseconds(20);
 
@@ -56,14 +56,18 @@ std::optional<core::SocketAddress> literal_address(const core::HostPort& endpoin
 
 }  // namespace
 
-Server::Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers)
+Server::Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers,
+               std::string config_path)
     : config_(std::move(config)),
       worker_count_(workers),
+      config_path_(std::move(config_path)),
       started_(std::chrono::steady_clock::now()),
       stats_(workers + 1),
       metrics_(stats_),
       build_info_(stats_.gauge(metrics_.build_info, {FERRY_VERSION})),
       dns_(context_, [this] { rebuild_snapshot(); }),
+      listeners_(metrics_, workers_, reserve_, start_connection),
+      config_rejected_(stats_.counter(metrics_.config_updates_rejected, {})),
       signals_(context_),
       drain_timer_(context_),
       drain_deadline_(context_) {
@@ -81,7 +85,6 @@ Server::~Server() {
   for (auto& w : workers_) {
     w->stop();
   }
-  acceptors_.clear();
   workers_.clear();
   snapshot_.reset();
   context_.restart();
@@ -89,51 +92,33 @@ Server::~Server() {
 }
 
 boost::system::result<void> Server::start(std::string* error) {
-  for (const core::ListenerConfig& l : config_->listeners) {
-    auto bound = bind_listen_sockets(l.address, worker_count_, kListenBacklog);
-    if (!bound) {
-      *error = "listener " + l.name + ": cannot listen on " + l.address.to_string() + ": " +
-               bound.error().message();
-      return bound.error();
-    }
-    listeners_.push_back(std::make_shared<Listener>(l, bound->address(), metrics_));
-    sockets_.push_back(std::move(*bound));
+  for (unsigned i = 0; i < worker_count_; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, kIoBufferSize));
+  }
+  // Every socket is bound before anything runs: a conflict ends start-up
+  // with nothing half-started.
+  ListenerSet::Plan plan;
+  if (!listeners_.prepare(config_->listeners, worker_count_, &plan, error)) {
+    return boost::system::error_code(EADDRINUSE, boost::system::system_category());
   }
   AdminService::Hooks hooks;
   hooks.effective_config_json = [this] {
     return core::to_json(*config_);
+  };
+  hooks.reload = [this](std::string* reload_error) {
+    return reload(reload_error);
   };
   admin_ = std::make_unique<AdminServer>(context_, *this, std::move(hooks));
   if (auto ec = admin_->listen(config_->admin.address)) {
     *error = "admin: cannot listen on " + config_->admin.address.to_string() + ": " + ec.message();
     return ec;
   }
-  for (unsigned i = 0; i < worker_count_; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, kIoBufferSize));
-  }
-  for (const core::ClusterConfig& c : config_->clusters) {
-    for (const core::HostPort& e : c.endpoints) {
-      if (!is_ip_literal(e.host)) {
-        dns_.watch(e.host, c.dns_refresh_interval);
-      }
-    }
-  }
+  listeners_.commit(std::move(plan), /*workers_running=*/false);
+  watch_dns_names();
   rebuild_snapshot();
-  // Acceptors are built before the threads run, so no post is needed yet.
-  acceptors_.resize(workers_.size());
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    workers_[w]->set_snapshot(snapshot_);
-    for (std::size_t l = 0; l < listeners_.size(); ++l) {
-      acceptors_[w].push_back(std::make_shared<Acceptor>(
-          *workers_[w], listeners_[l], sockets_[l].release(w), reserve_, start_connection));
-    }
-  }
-  sockets_.clear();
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    workers_[w]->start();
-    for (auto& acceptor : acceptors_[w]) {
-      workers_[w]->post([acceptor] { acceptor->start(); });
-    }
+  for (auto& worker : workers_) {
+    worker->set_snapshot(snapshot_);
+    worker->start();
   }
   started_workers_ = true;
   dns_.start();
@@ -141,17 +126,73 @@ boost::system::result<void> Server::start(std::string* error) {
   return {};
 }
 
+void Server::watch_dns_names() {
+  for (const core::ClusterConfig& c : config_->clusters) {
+    for (const core::HostPort& e : c.endpoints) {
+      if (!is_ip_literal(e.host)) {
+        dns_.watch(e.host, c.dns_refresh_interval);
+      }
+    }
+  }
+}
+
+bool Server::reload(std::string* error) {
+  core::LoadResult loaded = core::load_proxy_config_file(config_path_);
+  if (!loaded.ok()) {
+    std::string text;
+    for (const auto& e : loaded.errors) {
+      text += e.to_string() + "\n";
+    }
+    *error = text;
+    config_rejected_.inc();
+    spdlog::error("reload rejected, the previous config stays live:\n{}", text);
+    return false;
+  }
+  auto next = std::make_shared<const core::ProxyConfig>(std::move(*loaded.config));
+  if (!apply(next, error)) {
+    config_rejected_.inc();
+    spdlog::error("reload rejected, the previous config stays live: {}", *error);
+    return false;
+  }
+  spdlog::info("config reloaded from {}", config_path_);
+  return true;
+}
+
+bool Server::apply(std::shared_ptr<const core::ProxyConfig> config, std::string* error) {
+  if (draining()) {
+    *error = "draining: no config changes";
+    return false;
+  }
+  ListenerSet::Plan plan;
+  if (!listeners_.prepare(config->listeners, worker_count_, &plan, error)) {
+    return false;
+  }
+  if (config->workers != config_->workers) {
+    spdlog::warn("reload: `workers` takes effect at the next restart");
+  }
+  if (!(config->admin == config_->admin)) {
+    spdlog::warn("reload: `admin` takes effect at the next restart");
+  }
+  listeners_.commit(std::move(plan), started_workers_);
+  // A cluster whose config changed gets fresh breakers and stats state;
+  // unchanged ones keep theirs (and their counters).
+  for (auto it = cluster_shared_.begin(); it != cluster_shared_.end();) {
+    const core::ClusterConfig* now = config->find_cluster(it->first);
+    if (now == nullptr || !(*now == it->second->config())) {
+      it = cluster_shared_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  config_ = std::move(config);
+  watch_dns_names();
+  rebuild_snapshot();
+  return true;
+}
+
 int Server::run() {
   context_.run();
   return exit_code_;
-}
-
-std::vector<Server::ListenerInfo> Server::listeners() const {
-  std::vector<ListenerInfo> out;
-  for (const auto& l : listeners_) {
-    out.push_back({l->name(), l->address().to_string(), to_string(l->config().protocol)});
-  }
-  return out;
 }
 
 bool Server::ready() const {
@@ -189,9 +230,11 @@ void Server::on_signal(int signo) {
       spdlog::info("SIGINT: draining without propagation delay");
       drain(DrainTrigger::Sigint);
       break;
-    case SIGHUP:
-      spdlog::warn("SIGHUP: config reload is not implemented yet; nothing changed");
+    case SIGHUP: {
+      std::string error;
+      reload(&error);
       break;
+    }
     default:
       break;
   }
@@ -322,38 +365,18 @@ void Server::stop_ingress() {
   }
   drain_phase_ = DrainPhase::Draining;
   spdlog::info("drain: ingress listeners stop accepting");
-  // Step 3 on every worker; in-flight work is counted only once every worker
-  // has accepted what its kernel queue still held.
-  auto pending = std::make_shared<std::size_t>(workers_.size());
-  for (std::size_t w = 0; w < workers_.size(); ++w) {
-    Worker* worker = workers_[w].get();
-    worker->post([this, worker, w, pending] {
-      for (auto& acceptor : acceptors_[w]) {
-        if (acceptor->listener()->ingress()) {
-          acceptor->stop();
-        }
-      }
-      worker->connections().for_each_of_direction(core::Direction::Ingress,
-                                                  [](Connection& c) { c.drain(); });
-      asio::post(context_, [this, pending] {
-        if (--*pending != 0) {
-          return;
-        }
-        ingress_stopped_ = true;
-        if (exit_requested_) {
-          watch_in_flight();
-        }
-      });
-    });
-  }
+  // In-flight work is counted only once every worker has accepted what its
+  // kernel queue still held.
+  listeners_.stop_ingress(context_, [this] {
+    ingress_stopped_ = true;
+    if (exit_requested_) {
+      watch_in_flight();
+    }
+  });
 }
 
-std::uint32_t Server::in_flight() const {
-  std::uint32_t total = 0;
-  for (const auto& l : listeners_) {
-    total += l->in_flight();
-  }
-  return total;
+std::uint32_t Server::in_flight() {
+  return listeners_.in_flight();
 }
 
 void Server::watch_in_flight() {

@@ -17,7 +17,7 @@
 #include "proxy/core/stats.h"
 #include "proxy/dns_refresher.h"
 #include "proxy/host_registry.h"
-#include "proxy/listen_sockets.h"
+#include "proxy/listener_set.h"
 #include "proxy/proxy_metrics.h"
 
 namespace ferry::proxy {
@@ -35,8 +35,10 @@ class RuntimeSnapshot;
 class Server {
  public:
   // `workers`: the resolved worker count (config `workers: 0` already
-  // turned into the CPUs this process may use).
-  Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers);
+  // turned into the CPUs this process may use). `config_path` is re-read by
+  // reload().
+  Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers,
+         std::string config_path);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -49,6 +51,17 @@ class Server {
   // The admin server's bound address (after start()).
   core::SocketAddress admin_address() const;
 
+  // SIGHUP / POST /reload: re-reads the config file and applies it. An
+  // invalid file, or listeners that cannot be bound, change nothing: the old
+  // config stays live, the error is logged and counted
+  // (ferry_config_updates_rejected_total), and `*error` says why.
+  bool reload(std::string* error);
+
+  // Makes `config` the live config: listeners added, removed or changed
+  // (ListenerSet), clusters rebuilt, a new snapshot published. All or
+  // nothing. `workers` and `admin` changes take effect at the next restart.
+  bool apply(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
+
   // Runs the main loop until the drain completes (or stop()). Returns the
   // process exit code.
   int run();
@@ -59,12 +72,7 @@ class Server {
   const core::ProxyConfig& config() const { return *config_; }
 
   // --- state for the admin server ---
-  struct ListenerInfo {
-    std::string name;
-    std::string address;
-    std::string protocol;
-  };
-  std::vector<ListenerInfo> listeners() const;
+  std::vector<ListenerSet::Info> listeners() const { return listeners_.infos(); }
   const std::shared_ptr<const RuntimeSnapshot>& snapshot() const { return snapshot_; }
   bool ready() const;
   bool draining() const { return drain_phase_ != DrainPhase::None; }
@@ -95,11 +103,13 @@ class Server {
   void update_endpoint_gauges();
   void stop_ingress();
   void watch_in_flight();
-  std::uint32_t in_flight() const;
+  std::uint32_t in_flight();
+  void watch_dns_names();
   void exit_now();
 
-  const std::shared_ptr<const core::ProxyConfig> config_;
+  std::shared_ptr<const core::ProxyConfig> config_;
   const unsigned worker_count_;
+  const std::string config_path_;
   const std::chrono::steady_clock::time_point started_;
   boost::asio::io_context context_{1};
   core::StatsRegistry stats_;
@@ -109,11 +119,9 @@ class Server {
   ReserveDescriptor reserve_;
   DnsRefresher dns_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::shared_ptr<Listener>> listeners_;
-  std::vector<ListenSockets> sockets_;  // until handed to the workers
-  // acceptors_[worker][listener], touched only on their worker.
-  std::vector<std::vector<std::shared_ptr<Acceptor>>> acceptors_;
+  ListenerSet listeners_;
   std::map<std::string, std::shared_ptr<ClusterShared>> cluster_shared_;
+  core::Counter config_rejected_;
   std::unique_ptr<AdminServer> admin_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
   std::uint64_t generation_ = 0;

@@ -69,7 +69,7 @@ TcpProxySession::~TcpProxySession() {
 }
 
 void TcpProxySession::start() {
-  worker_.connections().add(shared_from_this(), listener_->config().direction);
+  worker_.connections().add(shared_from_this(), listener_.get(), listener_->config().direction);
   const auto& name = listener_->config().cluster;
   cluster_ = snapshot_ && name ? snapshot_->find_cluster(*name) : nullptr;
   error_code ec;
@@ -90,7 +90,7 @@ void TcpProxySession::start() {
 
 void TcpProxySession::start_connected(tcp::socket upstream, std::string to_upstream,
                                       std::string to_downstream) {
-  worker_.connections().add(shared_from_this(), listener_->config().direction);
+  worker_.connections().add(shared_from_this(), listener_.get(), listener_->config().direction);
   upstream_ = std::move(upstream);
   connected_ = true;
   error_code ec;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "proxy/acceptor.h"
 #include "proxy/connection_set.h"
 #include "proxy/core/stats.h"
 #include "proxy/http/upstream_pool.h"
@@ -22,7 +23,9 @@ Worker::Worker(unsigned index, std::size_t buffer_size)
 
 Worker::~Worker() {
   stop();
-  // Close pooled connections before the loop that owns their handlers goes.
+  // Acceptors and pooled connections go before the loop that owns their
+  // handlers (those still referenced by a handler go with the loop).
+  acceptors_.clear();
   pools_.reset();
 }
 
@@ -35,6 +38,25 @@ void Worker::set_snapshot(std::shared_ptr<const RuntimeSnapshot> snapshot) {
     }
   }
   pools_->prune(live);
+}
+
+void Worker::add_acceptor(const std::string& listener, std::shared_ptr<Acceptor> acceptor) {
+  acceptors_[listener] = std::move(acceptor);
+}
+
+std::shared_ptr<Acceptor> Worker::take_acceptor(const std::string& listener) {
+  auto it = acceptors_.find(listener);
+  if (it == acceptors_.end()) {
+    return nullptr;
+  }
+  auto acceptor = std::move(it->second);
+  acceptors_.erase(it);
+  return acceptor;
+}
+
+std::shared_ptr<Acceptor> Worker::acceptor(const std::string& listener) const {
+  auto it = acceptors_.find(listener);
+  return it == acceptors_.end() ? nullptr : it->second;
 }
 
 void Worker::start() {

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -12,6 +14,7 @@
 
 namespace ferry::proxy {
 
+class Acceptor;
 class RuntimeSnapshot;
 class ConnectionSet;
 class UpstreamPools;
@@ -54,6 +57,18 @@ class Worker {
   // Installs a new snapshot; pools of endpoints it no longer lists retire.
   void set_snapshot(std::shared_ptr<const RuntimeSnapshot> snapshot);
 
+  // This worker's acceptors, by listener name.
+  void add_acceptor(const std::string& listener, std::shared_ptr<Acceptor> acceptor);
+  // Removes and returns one (null if unknown).
+  std::shared_ptr<Acceptor> take_acceptor(const std::string& listener);
+  std::shared_ptr<Acceptor> acceptor(const std::string& listener) const;
+  template <typename Fn>
+  void for_each_acceptor(Fn&& fn) {
+    for (auto& [name, acceptor] : acceptors_) {
+      fn(*acceptor);
+    }
+  }
+
  private:
   void run();
 
@@ -62,6 +77,7 @@ class Worker {
   // connections that return buffers to this pool when they are destroyed.
   BufferPool buffers_;
   std::unique_ptr<ConnectionSet> connections_;
+  std::map<std::string, std::shared_ptr<Acceptor>> acceptors_;
   filters::Prng prng_;
   std::shared_ptr<const RuntimeSnapshot> snapshot_;
   // Single-threaded I/O: no locking in the reactor (posts from main still

@@ -48,6 +48,7 @@ class SocketAddress {
 struct HostPort {
   std::string host;
   std::uint16_t port = 0;
+  friend bool operator==(const HostPort&, const HostPort&) = default;
 };
 std::optional<HostPort> split_host_port(std::string_view text);
 

@@ -194,7 +194,8 @@ class StatsRegistry : public prometheus::Collectable {
   // Declares a family; declaring the same name again returns the same family
   // (its type, help and label names must match, else std::logic_error).
   struct FamilyId {
-    std::size_t index;
+    // Invalid until declared: a forgotten declaration fails loudly.
+    std::size_t index = static_cast<std::size_t>(-1);
   };
   FamilyId counter_family(std::string name, std::string help,
                           std::vector<std::string> label_names = {});

@@ -67,7 +67,7 @@ Http1ServerConnection<Socket>::~Http1ServerConnection() {
 template <typename Socket>
 void Http1ServerConnection<Socket>::start() {
   auto self = this->shared_from_this();
-  worker_.connections().add(self, listener_->config().direction);
+  worker_.connections().add(self, listener_.get(), listener_->config().direction);
   snapshot_ = worker_.snapshot();
   runtime_ = snapshot_ ? snapshot_->http_listener(listener_->name()) : nullptr;
   error_code ec;

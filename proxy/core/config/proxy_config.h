@@ -50,6 +50,8 @@ enum class RetryOn {
 struct AdminConfig {
   // Admin server address; port 0 picks a free port.
   SocketAddress address = *SocketAddress::parse("127.0.0.1:9901");
+
+  friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
 };
 
 struct DrainConfig {
@@ -57,12 +59,16 @@ struct DrainConfig {
   Duration propagation_delay = std::chrono::seconds(2);
   // Exit deadline after the signal (0s: no deadline, wait for in-flight work).
   Duration timeout = std::chrono::seconds(20);
+
+  friend bool operator==(const DrainConfig&, const DrainConfig&) = default;
 };
 
 // Capped exponential backoff.
 struct Backoff {
   Duration base_interval;  // > 0
   Duration max_interval;   // >= base_interval
+
+  friend bool operator==(const Backoff&, const Backoff&) = default;
 };
 
 struct ControlPlaneConfig {
@@ -83,6 +89,8 @@ struct ControlPlaneConfig {
   Backoff reconnect_backoff{std::chrono::milliseconds(250), std::chrono::seconds(30)};
   // Extension: how often a self-registered instance renews its custom health.
   Duration heartbeat_interval = std::chrono::seconds(5);
+
+  friend bool operator==(const ControlPlaneConfig&, const ControlPlaneConfig&) = default;
 };
 
 // ---- policies (off when absent unless stated) ----
@@ -91,11 +99,15 @@ struct ControlPlaneConfig {
 struct RateLimitConfig {
   double requests_per_second = 0;  // required, > 0 (0.5: one request every 2 s)
   std::uint32_t burst = 0;         // default: one second's worth, at least 1
+
+  friend bool operator==(const RateLimitConfig&, const RateLimitConfig&) = default;
 };
 
 struct RetryBudget {
   double budget_percent = 20;               // % of active requests that may be retries
   std::uint32_t min_retry_concurrency = 3;  // retries always allowed regardless of load
+
+  friend bool operator==(const RetryBudget&, const RetryBudget&) = default;
 };
 
 struct RetryPolicy {
@@ -115,6 +127,8 @@ struct RetryPolicy {
   std::uint64_t max_body_size = 64 * kKiB;
 
   bool retries_on(RetryOn condition) const;
+
+  friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
 };
 
 struct CircuitBreakers {  // always on
@@ -122,6 +136,8 @@ struct CircuitBreakers {  // always on
   std::uint32_t max_pending_requests = 1024;
   std::uint32_t max_requests = 1024;
   std::uint32_t max_retries = 3;
+
+  friend bool operator==(const CircuitBreakers&, const CircuitBreakers&) = default;
 };
 
 // Extension: eject hosts whose success rate is below mean - stdev_factor * stdev.
@@ -129,6 +145,8 @@ struct SuccessRateDetector {
   std::uint32_t minimum_hosts = 5;     // hosts with enough volume needed to judge
   std::uint32_t request_volume = 100;  // requests per host per interval to count it
   double stdev_factor = 1.9;
+
+  friend bool operator==(const SuccessRateDetector&, const SuccessRateDetector&) = default;
 };
 
 // Extension: eject hosts whose mean latency exceeds threshold_factor x the
@@ -137,6 +155,8 @@ struct LatencyDetector {
   std::uint32_t minimum_hosts = 3;
   std::uint32_t request_volume = 50;
   double threshold_factor = 3.0;  // > 1
+
+  friend bool operator==(const LatencyDetector&, const LatencyDetector&) = default;
 };
 
 struct OutlierDetection {
@@ -148,6 +168,8 @@ struct OutlierDetection {
   double max_ejection_percent = 10;                 // at least one host may always be ejected
   std::optional<SuccessRateDetector> success_rate;  // extension; absent: off
   std::optional<LatencyDetector> latency;           // extension; absent: off
+
+  friend bool operator==(const OutlierDetection&, const OutlierDetection&) = default;
 };
 
 struct HealthCheck {
@@ -160,16 +182,22 @@ struct HealthCheck {
   std::uint32_t unhealthy_threshold = 2;
   double interval_jitter_percent = 10;  // extension
   std::string host;  // extension, http only: Host header; default the cluster name
+
+  friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
 };
 
 // Extension. Fault injection on a route.
 struct FaultDelay {
   Duration duration = std::chrono::seconds(0);  // required, unless header_activation
   double percent = 100;
+
+  friend bool operator==(const FaultDelay&, const FaultDelay&) = default;
 };
 struct FaultAbort {
   std::uint16_t status = 0;  // 200-599; required, unless header_activation
   double percent = 100;
+
+  friend bool operator==(const FaultAbort&, const FaultAbort&) = default;
 };
 struct FaultConfig {
   // At least one of delay/abort, unless header_activation.
@@ -182,6 +210,8 @@ struct FaultConfig {
   bool header_activation = false;
   // Requests with an active fault at once, process-wide; beyond: no fault.
   std::uint32_t max_active = 100;
+
+  friend bool operator==(const FaultConfig&, const FaultConfig&) = default;
 };
 
 // ---- listeners ----
@@ -199,10 +229,14 @@ struct RouteConfig {
   bool allow_connect = false;                 // extension: accept CONNECT
   bool allow_upgrade = true;         // extension: Upgrade (WebSocket) becomes a tunnel after 101
   std::optional<FaultConfig> fault;  // extension
+
+  friend bool operator==(const RouteConfig&, const RouteConfig&) = default;
 };
 
 struct AccessLogConfig {  // extension: one JSON line per request (tcp: per connection)
   std::string path;
+
+  friend bool operator==(const AccessLogConfig&, const AccessLogConfig&) = default;
 };
 
 struct ListenerConfig {
@@ -232,6 +266,8 @@ struct ListenerConfig {
   // Both protocols.
   std::uint64_t per_connection_buffer_limit = 1 * kMiB;  // extension
   std::optional<AccessLogConfig> access_log;             // extension
+
+  friend bool operator==(const ListenerConfig&, const ListenerConfig&) = default;
 };
 
 // ---- clusters ----
@@ -241,12 +277,16 @@ struct DiscoveryConfig {
   std::string service;                                     // required
   std::map<std::string, std::string> query_parameters;     // all must match
   std::map<std::string, std::string> optional_parameters;  // narrow when some match
+
+  friend bool operator==(const DiscoveryConfig&, const DiscoveryConfig&) = default;
 };
 
 struct TcpKeepalive {                        // extension
   Duration time = std::chrono::seconds(60);  // idle before the first probe; 0s: keepalive off
   Duration interval = std::chrono::seconds(10);
   std::uint32_t probes = 3;
+
+  friend bool operator==(const TcpKeepalive&, const TcpKeepalive&) = default;
 };
 
 struct ClusterConfig {
@@ -271,6 +311,8 @@ struct ClusterConfig {
   std::uint64_t per_connection_buffer_limit = 1 * kMiB;  // extension
   TcpKeepalive tcp_keepalive;                            // extension
   Duration tcp_user_timeout = std::chrono::seconds(30);  // extension; 0s: kernel default
+
+  friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
 };
 
 // ---- service_connect (ECS Service Connect's shape and casing) ----
@@ -278,6 +320,8 @@ struct ClusterConfig {
 struct ClientAlias {
   std::uint16_t port = 0;  // required, 1-65535
   std::string dns_name;    // dnsName; default discoveryName.namespace
+
+  friend bool operator==(const ClientAlias&, const ClientAlias&) = default;
 };
 
 struct ServiceConnectService {
@@ -291,6 +335,8 @@ struct ServiceConnectService {
   std::uint32_t idle_timeout_seconds = 300;
   // timeout.perRequestTimeoutSeconds: default 15; 0 disables; none for tcp.
   std::optional<std::uint32_t> per_request_timeout_seconds = 15;
+
+  friend bool operator==(const ServiceConnectService&, const ServiceConnectService&) = default;
 };
 
 struct ServiceConnectConfig {
@@ -298,6 +344,8 @@ struct ServiceConnectConfig {
   std::optional<std::string> hosts_file;         // extension; absent: not managed
   std::optional<std::string> advertise_address;  // extension; absent: primary IPv4
   std::vector<ServiceConnectService> services;   // none: a client only
+
+  friend bool operator==(const ServiceConnectConfig&, const ServiceConnectConfig&) = default;
 };
 
 // ---- the whole file ----
@@ -315,6 +363,8 @@ struct ProxyConfig {
   // nullptr when no cluster has that name.
   const ClusterConfig* find_cluster(std::string_view name) const;
   const ListenerConfig* find_listener(std::string_view name) const;
+
+  friend bool operator==(const ProxyConfig&, const ProxyConfig&) = default;
 };
 
 }  // namespace ferry::core

@@ -17,10 +17,10 @@ namespace ferry::test {
 class ProxyProcess {
  public:
   struct Options {
-    std::string config_yaml;
-    std::vector<std::string> extra_args;
-    std::vector<std::string> prefix;  // e.g. prlimit
-    std::map<std::string, std::string> env;
+    std::string config_yaml = {};
+    std::vector<std::string> extra_args = {};
+    std::vector<std::string> prefix = {};  // e.g. prlimit
+    std::map<std::string, std::string> env = {};
     bool wait_ready = true;
     std::chrono::milliseconds ready_timeout = std::chrono::seconds(15);
   };
