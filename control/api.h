@@ -78,6 +78,23 @@ class Api {
     std::vector<std::string> values;
   };
 
+  // Request-reading helpers shared by the handlers (stateless).
+  // Reads a Filters list whose Name must be one of `names`; nullopt on error.
+  static std::optional<std::vector<ListFilter>> read_filters(
+      RequestReader& reader, std::string_view member,
+      std::initializer_list<std::string_view> names);
+  // Checks a filter's condition against `allowed` and its value count.
+  static bool check_filter(RequestReader& reader, const ListFilter& filter,
+                           std::initializer_list<std::string_view> allowed, std::size_t min_values,
+                           std::size_t max_values);
+  struct Page {
+    std::size_t max_results = 100;
+    std::optional<std::string> after;  // resume after this key
+  };
+  // MaxResults (1..`max`, default `fallback`) and NextToken of `listing`.
+  static std::optional<Page> read_page(RequestReader& reader, std::string_view listing,
+                                       std::int64_t max, std::size_t fallback);
+
  private:
   using Handler = void (Api::*)(const boost::json::object&, Done&);
   struct Route {
@@ -127,22 +144,6 @@ class Api {
   std::optional<std::vector<Tag>> read_tags(RequestReader& reader, std::string_view member) const;
   IdempotencyKey idempotency(std::string_view action, const std::optional<std::string>& token,
                              const boost::json::object& body, std::string_view token_member) const;
-
-  // Reads a Filters list whose Name must be one of `names`; nullopt on error.
-  static std::optional<std::vector<ListFilter>> read_filters(
-      RequestReader& reader, std::string_view member,
-      std::initializer_list<std::string_view> names);
-  // Checks a filter's condition against `allowed` and its value count.
-  static bool check_filter(RequestReader& reader, const ListFilter& filter,
-                           std::initializer_list<std::string_view> allowed, std::size_t min_values,
-                           std::size_t max_values);
-  struct Page {
-    std::size_t max_results = 100;
-    std::optional<std::string> after;  // resume after this key
-  };
-  // MaxResults (1..`max`, default `fallback`) and NextToken of `listing`.
-  static std::optional<Page> read_page(RequestReader& reader, std::string_view listing,
-                                       std::int64_t max, std::size_t fallback);
 
   ApiConfig config_;
   OutputContext output_;

@@ -63,6 +63,81 @@ std::mt19937_64& shuffle_generator() {
 
 }  // namespace
 
+namespace {
+
+// The instances DiscoverInstances answers with: those matching every query
+// parameter, filtered by health (only for services with a health check;
+// HEALTHY by default, see control/README.md), narrowed by the optional
+// parameters when any instance matches them, then a random sample of
+// `max_results` in random order.
+std::vector<const Instance*> select_instances(const RegistryState::ServiceEntry& service,
+                                              const Filter& query, const Filter& optional,
+                                              const std::optional<std::string>& health,
+                                              std::size_t max_results) {
+  const std::string filter =
+      service.service.value->custom_health ? health.value_or("HEALTHY") : std::string("ALL");
+  std::vector<const Instance*> healthy;
+  std::vector<const Instance*> all;
+  for (const auto& [id, entry] : service.instances) {
+    const Instance* instance = entry.value.get();
+    if (!matches(*instance, query)) {
+      continue;
+    }
+    all.push_back(instance);
+    if (instance->health == HealthStatus::Healthy) {
+      healthy.push_back(instance);
+    }
+  }
+  std::vector<const Instance*> chosen;
+  if (filter == "HEALTHY" || (filter == "HEALTHY_OR_ELSE_ALL" && !healthy.empty())) {
+    chosen = std::move(healthy);
+  } else if (filter == "UNHEALTHY") {
+    std::copy_if(all.begin(), all.end(), std::back_inserter(chosen),
+                 [](const Instance* i) { return i->health == HealthStatus::Unhealthy; });
+  } else {
+    chosen = std::move(all);
+  }
+  if (!optional.empty()) {
+    std::vector<const Instance*> narrowed;
+    std::copy_if(chosen.begin(), chosen.end(), std::back_inserter(narrowed),
+                 [&](const Instance* i) { return matches(*i, optional); });
+    if (!narrowed.empty()) {
+      chosen = std::move(narrowed);
+    }
+  }
+  const std::size_t n = std::min(max_results, chosen.size());
+  auto& rng = shuffle_generator();
+  for (std::size_t i = 0; i < n; ++i) {  // partial Fisher-Yates
+    std::uniform_int_distribution<std::size_t> pick(i, chosen.size() - 1);
+    std::swap(chosen[i], chosen[pick(rng)]);
+  }
+  chosen.resize(n);
+  return chosen;
+}
+
+// The response, from the JSON fragments cached in each instance record.
+std::string render(const std::vector<const Instance*>& instances, std::string_view ns_name,
+                   std::string_view service_name, std::int64_t revision) {
+  const std::string ns_json = json::serialize(json::string_view(ns_name));
+  const std::string service_json = json::serialize(json::string_view(service_name));
+  std::string out;
+  out.reserve(64 + instances.size() * (96 + ns_json.size() + service_json.size()));
+  out.append("{\"Instances\":[");
+  bool first = true;
+  for (const Instance* instance : instances) {
+    out.append(first ? "{\"InstanceId\":" : ",{\"InstanceId\":").append(instance->id_json);
+    out.append(",\"NamespaceName\":").append(ns_json);
+    out.append(",\"ServiceName\":").append(service_json);
+    out.append(",\"HealthStatus\":\"").append(to_string(instance->health));
+    out.append("\",\"Attributes\":").append(instance->attributes_json).push_back('}');
+    first = false;
+  }
+  out.append("],\"InstancesRevision\":").append(std::to_string(revision)).push_back('}');
+  return out;
+}
+
+}  // namespace
+
 void Api::discover_instances(const json::object& body, Done& done) {
   std::optional<ApiError> error;
   RequestReader r(body, error);
@@ -92,64 +167,11 @@ void Api::discover_instances(const json::object& body, Done& done) {
                 api_error("ServiceNotFound", "No service exists with the name " + *service_name +
                                                  " in namespace " + ns->ns.value->id));
   }
-  // Health filtering applies only to services with a health check; the
-  // default is HEALTHY (see control/README.md).
-  const std::string filter =
-      service->service.value->custom_health ? health.value_or("HEALTHY") : std::string("ALL");
-  std::vector<const Instance*> healthy;
-  std::vector<const Instance*> all;
-  for (const auto& [id, entry] : service->instances) {
-    const Instance* instance = entry.value.get();
-    if (!matches(*instance, *query)) {
-      continue;
-    }
-    all.push_back(instance);
-    if (instance->health == HealthStatus::Healthy) {
-      healthy.push_back(instance);
-    }
-  }
-  std::vector<const Instance*> chosen;
-  if (filter == "HEALTHY" || (filter == "HEALTHY_OR_ELSE_ALL" && !healthy.empty())) {
-    chosen = std::move(healthy);
-  } else if (filter == "UNHEALTHY") {
-    std::copy_if(all.begin(), all.end(), std::back_inserter(chosen),
-                 [](const Instance* i) { return i->health == HealthStatus::Unhealthy; });
-  } else {
-    chosen = std::move(all);
-  }
-  if (!optional->empty()) {
-    std::vector<const Instance*> narrowed;
-    std::copy_if(chosen.begin(), chosen.end(), std::back_inserter(narrowed),
-                 [&](const Instance* i) { return matches(*i, *optional); });
-    if (!narrowed.empty()) {
-      chosen = std::move(narrowed);
-    }
-  }
-  // A random sample of max_results, in random order (partial Fisher-Yates).
-  const std::size_t n = std::min(max_results, chosen.size());
-  auto& rng = shuffle_generator();
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uniform_int_distribution<std::size_t> pick(i, chosen.size() - 1);
-    std::swap(chosen[i], chosen[pick(rng)]);
-  }
-  const std::string ns_json = json::serialize(json::string_view(ns->ns.value->name));
-  const std::string service_json_name =
-      json::serialize(json::string_view(service->service.value->name));
-  std::string out;
-  out.reserve(64 + n * (96 + ns_json.size() + service_json_name.size()));
-  out.append("{\"Instances\":[");
-  for (std::size_t i = 0; i < n; ++i) {
-    const Instance& instance = *chosen[i];
-    out.append(i == 0 ? "{\"InstanceId\":" : ",{\"InstanceId\":").append(instance.id_json);
-    out.append(",\"NamespaceName\":").append(ns_json);
-    out.append(",\"ServiceName\":").append(service_json_name);
-    out.append(",\"HealthStatus\":\"").append(to_string(instance.health));
-    out.append("\",\"Attributes\":").append(instance.attributes_json).push_back('}');
-  }
-  out.append("],\"InstancesRevision\":");
-  out.append(std::to_string(state.service_revision(service->service.value->id)));
-  out.push_back('}');
-  done({200, std::move(out), {}});
+  const auto chosen = select_instances(*service, *query, *optional, health, max_results);
+  done({200,
+        render(chosen, ns->ns.value->name, service->service.value->name,
+               state.service_revision(service->service.value->id)),
+        {}});
 }
 
 void Api::discover_instances_revision(const json::object& body, Done& done) {

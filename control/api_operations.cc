@@ -42,46 +42,74 @@ void Api::get_operation(const json::object& body, Done& done) {
   reply(done, {{"Operation", operation_json(*entry->value, output_)}});
 }
 
+namespace {
+
+// Checks ListOperations' filters (conditions, value counts, enum values, the
+// UPDATE_DATE range) and reads the date range; false after recording an error.
+bool check_operation_filters(RequestReader& r, const std::vector<Api::ListFilter>& filters,
+                             double& from, double& to) {
+  for (const Api::ListFilter& f : filters) {
+    if (f.name == "NAMESPACE_ID" || f.name == "SERVICE_ID") {
+      if (!Api::check_filter(r, f, {"EQ"}, 1, 1)) {
+        return false;
+      }
+    } else if (f.name == "STATUS" || f.name == "TYPE") {
+      if (!Api::check_filter(r, f, {"EQ", "IN"}, 1, 6)) {
+        return false;
+      }
+      for (const std::string& v : f.values) {
+        const bool known = f.name == "TYPE" ? parse_operation_type(v).has_value()
+                                            : (v == "SUBMITTED" || v == "PENDING" ||
+                                               v == "SUCCESS" || v == "FAIL");
+        if (!known) {
+          r.fail("Filters", "unknown " + f.name + " value " + v.substr(0, 32));
+          return false;
+        }
+      }
+    } else {
+      if (!Api::check_filter(r, f, {"BETWEEN"}, 2, 2)) {
+        return false;
+      }
+      auto a = parse_epoch(f.values[0]);
+      auto b = parse_epoch(f.values[1]);
+      if (!a || !b) {
+        r.fail("Filters", "UPDATE_DATE takes two Unix times (seconds)");
+        return false;
+      }
+      from = *a;
+      to = *b;
+    }
+  }
+  return true;
+}
+
+bool operation_matches(const Operation& op, const std::vector<Api::ListFilter>& filters,
+                       double from, double to) {
+  for (const Api::ListFilter& f : filters) {
+    const bool ok = f.name == "NAMESPACE_ID" ? op.namespace_id == f.values[0]
+                    : f.name == "SERVICE_ID" ? op.service_id == f.values[0]
+                    : f.name == "STATUS"     ? in(f.values, op.status)
+                    : f.name == "TYPE"       ? in(f.values, to_string(op.type))
+                                             : op.update_date >= from && op.update_date <= to;
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 void Api::list_operations(const json::object& body, Done& done) {
   std::optional<ApiError> error;
   RequestReader r(body, error);
   auto page = read_page(r, "ListOperations", 100, 100);
   auto filters =
       read_filters(r, "Filters", {"NAMESPACE_ID", "SERVICE_ID", "STATUS", "TYPE", "UPDATE_DATE"});
-  if (error) {
-    return fail(done, *error);
-  }
   double from = 0;
   double to = 0;
-  for (const ListFilter& f : *filters) {
-    bool ok = true;
-    if (f.name == "NAMESPACE_ID" || f.name == "SERVICE_ID") {
-      ok = check_filter(r, f, {"EQ"}, 1, 1);
-    } else if (f.name == "STATUS" || f.name == "TYPE") {
-      ok = check_filter(r, f, {"EQ", "IN"}, 1, 6);
-      for (const std::string& v : f.values) {
-        const bool known = f.name == "TYPE" ? parse_operation_type(v).has_value()
-                                            : (v == "SUBMITTED" || v == "PENDING" ||
-                                               v == "SUCCESS" || v == "FAIL");
-        if (ok && !known) {
-          r.fail("Filters", "unknown " + f.name + " value " + v.substr(0, 32));
-          ok = false;
-        }
-      }
-    } else {
-      ok = check_filter(r, f, {"BETWEEN"}, 2, 2);
-      auto a = ok ? parse_epoch(f.values[0]) : std::nullopt;
-      auto b = ok ? parse_epoch(f.values[1]) : std::nullopt;
-      if (ok && (!a || !b)) {
-        r.fail("Filters", "UPDATE_DATE takes two Unix times (seconds)");
-        ok = false;
-      }
-      from = a.value_or(0);
-      to = b.value_or(0);
-    }
-    if (!ok) {
-      return fail(done, *error);
-    }
+  if (error || !check_operation_filters(r, *filters, from, to)) {
+    return fail(done, *error);
   }
   const auto& operations = registry_.state().operations();
   auto it = page->after ? operations.upper_bound(*page->after) : operations.begin();
@@ -89,22 +117,8 @@ void Api::list_operations(const json::object& body, Done& done) {
   std::string last;
   for (; it != operations.end() && out.size() < page->max_results; ++it) {
     const Operation& op = *it->second.value;
-    bool keep = true;
-    for (const ListFilter& f : *filters) {
-      if (f.name == "NAMESPACE_ID") {
-        keep = keep && op.namespace_id == f.values[0];
-      } else if (f.name == "SERVICE_ID") {
-        keep = keep && op.service_id == f.values[0];
-      } else if (f.name == "STATUS") {
-        keep = keep && in(f.values, op.status);
-      } else if (f.name == "TYPE") {
-        keep = keep && in(f.values, to_string(op.type));
-      } else {
-        keep = keep && op.update_date >= from && op.update_date <= to;
-      }
-    }
     last = it->first;
-    if (keep) {
+    if (operation_matches(op, *filters, from, to)) {
       out.push_back(json::object{{"Id", op.id}, {"Status", op.status}});
     }
   }

@@ -82,6 +82,7 @@ class EtcdStore : public Store {
   void start_watch();
   void on_watch_message(const boost::json::object& result);
   void on_watch_closed(const std::string& reason);
+  void resume();
   void relist(const std::string& why);
   void apply_listing(const Listing& listing);
   bool decode(const boost::json::object& kv, bool deleted, std::int64_t revision,
@@ -91,6 +92,9 @@ class EtcdStore : public Store {
   void sweep_waiters();
   void run_barrier();
   void attempt(std::shared_ptr<const Mutation> mutation, MutationCallback done, int attempt);
+  void on_committed(EtcdReply reply, std::shared_ptr<const Mutation> mutation,
+                    MutationCallback done, MutationResult result, int attempt_no,
+                    std::chrono::steady_clock::time_point start);
   boost::json::object transaction(const ChangeSet& changes) const;
   void retry_later(std::function<void()> what);
 

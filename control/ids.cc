@@ -1,5 +1,6 @@
 #include "control/ids.h"
 
+#include <chrono>
 #include <cstdio>
 #include <random>
 
@@ -41,8 +42,20 @@ std::string new_namespace_id() {
 std::string new_service_id() {
   return "srv-" + random_alnum(16);
 }
+// Time-ordered: 9 base-36 digits of the Unix time in milliseconds, then
+// random characters. Operations are stored in id order, so new ones append
+// to the end of the table instead of dirtying a random page each.
 std::string new_operation_id() {
-  return random_alnum(32) + "-" + random_alnum(8);
+  static constexpr std::string_view kDigits = "0123456789abcdefghijklmnopqrstuvwxyz";
+  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  std::string prefix(9, '0');
+  for (std::size_t i = prefix.size(); i-- > 0;) {
+    prefix[i] = kDigits[ms % 36];
+    ms /= 36;
+  }
+  return prefix + random_alnum(23) + "-" + random_alnum(8);
 }
 std::string new_epoch() {
   return random_alnum(16);

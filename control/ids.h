@@ -10,7 +10,7 @@ namespace ferry::control {
 // seeded by std::random_device; any thread may call them.
 std::string new_namespace_id();  // "ns-" + 16 lower-case alphanumerics
 std::string new_service_id();    // "srv-" + 16
-std::string new_operation_id();  // 32 + "-" + 8 lower-case alphanumerics
+std::string new_operation_id();  // 32 + "-" + 8 lower-case alphanumerics, time-ordered
 std::string new_request_id();    // UUID v4, for x-amzn-RequestId
 std::string new_epoch();         // 16 lower-case alphanumerics
 

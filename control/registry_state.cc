@@ -353,8 +353,12 @@ std::vector<RecordChange> RegistryState::dump() const {
   for (const auto& [key, e] : operations_) {
     put(RecordKind::Operation, key, e.value, e.mod_revision);
   }
+  std::map<std::string_view, const Entry<IdempotencyRecord>*> tokens;  // dump in key order
   for (const auto& [key, e] : idempotency_) {
-    put(RecordKind::Idempotency, key, e.value, e.mod_revision);
+    tokens.emplace(key, &e);
+  }
+  for (const auto& [key, e] : tokens) {
+    put(RecordKind::Idempotency, std::string(key), e->value, e->mod_revision);
   }
   for (const auto& [key, e] : heartbeats_) {
     put(RecordKind::Heartbeat, key, e.value, e.mod_revision);

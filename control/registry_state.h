@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -108,7 +109,8 @@ class RegistryState {
   std::map<std::string, InstanceMap, std::less<>> orphans_;
   std::map<std::string, Entry<Operation>, std::less<>> operations_;
   std::set<std::pair<Timestamp, std::string>> operations_by_age_;
-  std::map<std::string, Entry<IdempotencyRecord>, std::less<>> idempotency_;
+  // Looked up on every tokened write; never iterated in order.
+  std::unordered_map<std::string, Entry<IdempotencyRecord>> idempotency_;
   std::set<std::pair<Timestamp, std::string>> idempotency_by_age_;
   std::map<std::string, Entry<Heartbeat>, std::less<>> heartbeats_;
   std::map<std::string, std::int64_t, std::less<>> namespace_versions_;

@@ -1,6 +1,8 @@
 #include "control/sqlite_registry_file.h"
 
 #include <stdexcept>
+
+#include <sqlite3.h>
 #include <string_view>
 
 #include "control/ids.h"
@@ -23,7 +25,8 @@ CREATE TABLE instances(
   PRIMARY KEY(service_id, instance_id)) WITHOUT ROWID;
 CREATE TABLE operations(
   id TEXT PRIMARY KEY, revision INTEGER NOT NULL, checksum INTEGER NOT NULL,
-  body TEXT NOT NULL) WITHOUT ROWID;
+  body TEXT NOT NULL,
+  token TEXT, token_revision INTEGER, token_checksum INTEGER, token_body TEXT) WITHOUT ROWID;
 CREATE TABLE idempotency(
   token TEXT PRIMARY KEY, revision INTEGER NOT NULL, checksum INTEGER NOT NULL,
   body TEXT NOT NULL) WITHOUT ROWID;
@@ -57,7 +60,7 @@ std::string_view suffix(std::string_view key) {
 struct SqliteRegistryFile::Statements {
   SqliteStatement put_namespace, delete_namespace, put_service, delete_service, put_instance,
       delete_instance, put_operation, delete_operation, put_idempotency, delete_idempotency,
-      put_marker, delete_marker, set_sequence;
+      put_marker, delete_marker, set_sequence, attach_token, detach_token;
   explicit Statements(sqlite3* db)
       : put_namespace(db,
                       "INSERT INTO namespaces(id,name,revision,checksum,body) VALUES(?,?,?,?,?) "
@@ -85,7 +88,13 @@ struct SqliteRegistryFile::Statements {
         delete_idempotency(db, "DELETE FROM idempotency WHERE token=?"),
         put_marker(db, "INSERT OR REPLACE INTO markers(key,revision,checksum) VALUES(?,?,?)"),
         delete_marker(db, "DELETE FROM markers WHERE key=?"),
-        set_sequence(db, "UPDATE meta SET value=? WHERE key='sequence'") {}
+        set_sequence(db, "UPDATE meta SET value=? WHERE key='sequence'"),
+        attach_token(db,
+                     "UPDATE operations SET token=?, token_revision=?, token_checksum=?, "
+                     "token_body=? WHERE id=?"),
+        detach_token(db,
+                     "UPDATE operations SET token=NULL, token_revision=NULL, token_checksum=NULL, "
+                     "token_body=NULL WHERE id=?") {}
 };
 
 SqliteRegistryFile::SqliteRegistryFile(const Options& options) : db_(options.path) {
@@ -98,6 +107,10 @@ SqliteRegistryFile::SqliteRegistryFile(const Options& options) : db_(options.pat
     }
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA foreign_keys=ON");
+    // The whole registry stays in SQLite's cache (64 MiB) and the file is
+    // memory-mapped: the writer never re-reads pages through syscalls.
+    db_.exec("PRAGMA cache_size=-65536");
+    db_.exec("PRAGMA mmap_size=268435456");
     if (options.max_page_count > 0) {
       db_.exec("PRAGMA max_page_count=" + std::to_string(options.max_page_count));
     }
@@ -181,6 +194,10 @@ std::vector<RecordChange> SqliteRegistryFile::load() {
        "SELECT 'inst/'||service_id||'/'||instance_id, revision, checksum, body FROM instances"},
       {RecordKind::Operation, "SELECT 'op/'||id, revision, checksum, body FROM operations"},
       {RecordKind::Idempotency, "SELECT 'idem/'||token, revision, checksum, body FROM idempotency"},
+      // Tokens stored with their operation (see write()).
+      {RecordKind::Idempotency,
+       "SELECT 'idem/'||token, token_revision, token_checksum, token_body FROM operations "
+       "WHERE token IS NOT NULL"},
       {RecordKind::NamespaceVersion, "SELECT key, revision, checksum, '' FROM markers"},
   };
   for (const Table& table : tables) {
@@ -237,64 +254,96 @@ void SqliteRegistryFile::rollback() {
   }
 }
 
-void SqliteRegistryFile::write(const RecordChange& change) {
+bool SqliteRegistryFile::write_token(const RecordChange& change, std::string_view operation_id,
+                                     std::string_view body, std::int64_t sum) {
   Statements& s = *statements_;
+  const std::string_view token = suffix(change.key);
+  if (change.is_delete()) {
+    s.detach_token.bind(1, operation_id).run();
+    return false;  // also clear a row the idempotency table may hold
+  }
+  s.attach_token.bind(1, token).bind(2, change.revision).bind(3, sum).bind(4, body);
+  s.attach_token.bind(5, operation_id).run();
+  return sqlite3_changes(db_.handle()) > 0;
+}
+
+void SqliteRegistryFile::write(const RecordChange& change, std::string_view operation_id) {
   const std::string body = encode_record(change.value);
   const std::int64_t sum = checksum(change.key, change.revision, body);
-  const std::string_view id = suffix(change.key);
-  const bool del = change.is_delete();
   switch (change.kind) {
-    case RecordKind::Namespace: {
-      if (del) {
-        s.delete_namespace.bind(1, id).run();
-        return;
-      }
-      const auto& ns = std::get<std::shared_ptr<const Namespace>>(change.value);
-      s.put_namespace.bind(1, id).bind(2, ns->name).bind(3, change.revision).bind(4, sum);
-      s.put_namespace.bind(5, body).run();
+    case RecordKind::Namespace:
+    case RecordKind::Service:
+    case RecordKind::Instance:
+      write_resource(change, body, sum);
       return;
-    }
-    case RecordKind::Service: {
-      if (del) {
-        s.delete_service.bind(1, id).run();
-        return;
-      }
-      const auto& svc = std::get<std::shared_ptr<const Service>>(change.value);
-      s.put_service.bind(1, id).bind(2, svc->namespace_id).bind(3, svc->name);
-      s.put_service.bind(4, change.revision).bind(5, sum).bind(6, body).run();
-      return;
-    }
-    case RecordKind::Instance: {
-      const std::size_t slash = id.find('/');
-      const std::string_view service_id = id.substr(0, slash);
-      const std::string_view instance_id = id.substr(slash + 1);
-      if (del) {
-        s.delete_instance.bind(1, service_id).bind(2, instance_id).run();
-        return;
-      }
-      s.put_instance.bind(1, service_id).bind(2, instance_id).bind(3, change.revision);
-      s.put_instance.bind(4, sum).bind(5, body).run();
-      return;
-    }
     case RecordKind::Operation:
-      (del ? s.delete_operation.bind(1, id)
-           : s.put_operation.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
-          .run();
-      return;
     case RecordKind::Idempotency:
-      (del ? s.delete_idempotency.bind(1, id)
-           : s.put_idempotency.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
-          .run();
+      // A token that came with an operation lives in the operation's row,
+      // which the same request just wrote: no page of its own to dirty.
+      if (change.kind == RecordKind::Idempotency && !operation_id.empty() &&
+          write_token(change, operation_id, body, sum)) {
+        return;
+      }
+      write_log_record(change, body, sum);
       return;
     case RecordKind::NamespaceVersion:
-    case RecordKind::ServiceRevision:
-      (del ? s.delete_marker.bind(1, change.key)
-           : s.put_marker.bind(1, change.key).bind(2, change.revision).bind(3, sum))
+    case RecordKind::ServiceRevision: {
+      Statements& s = *statements_;
+      (change.is_delete() ? s.delete_marker.bind(1, change.key)
+                          : s.put_marker.bind(1, change.key).bind(2, change.revision).bind(3, sum))
           .run();
       return;
+    }
     case RecordKind::Heartbeat:
       return;  // renewals are not durable with SQLite
   }
+}
+
+void SqliteRegistryFile::write_resource(const RecordChange& change, std::string_view body,
+                                        std::int64_t sum) {
+  Statements& s = *statements_;
+  const std::string_view id = suffix(change.key);
+  const bool del = change.is_delete();
+  if (change.kind == RecordKind::Namespace) {
+    if (del) {
+      return s.delete_namespace.bind(1, id).run();
+    }
+    const auto& ns = std::get<std::shared_ptr<const Namespace>>(change.value);
+    s.put_namespace.bind(1, id).bind(2, ns->name).bind(3, change.revision).bind(4, sum);
+    return s.put_namespace.bind(5, body).run();
+  }
+  if (change.kind == RecordKind::Service) {
+    if (del) {
+      return s.delete_service.bind(1, id).run();
+    }
+    const auto& svc = std::get<std::shared_ptr<const Service>>(change.value);
+    s.put_service.bind(1, id).bind(2, svc->namespace_id).bind(3, svc->name);
+    return s.put_service.bind(4, change.revision).bind(5, sum).bind(6, body).run();
+  }
+  const std::size_t slash = id.find('/');
+  const std::string_view service_id = id.substr(0, slash);
+  const std::string_view instance_id = id.substr(slash + 1);
+  if (del) {
+    return s.delete_instance.bind(1, service_id).bind(2, instance_id).run();
+  }
+  s.put_instance.bind(1, service_id).bind(2, instance_id).bind(3, change.revision);
+  s.put_instance.bind(4, sum).bind(5, body).run();
+}
+
+void SqliteRegistryFile::write_log_record(const RecordChange& change, std::string_view body,
+                                          std::int64_t sum) {
+  Statements& s = *statements_;
+  const std::string_view id = suffix(change.key);
+  const bool del = change.is_delete();
+  if (change.kind == RecordKind::Operation) {
+    (del ? s.delete_operation.bind(1, id)
+         : s.put_operation.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
+        .run();
+    return;
+  }
+  (del ? s.delete_idempotency.bind(1, id)
+       : s.put_idempotency.bind(1, id).bind(2, change.revision).bind(3, sum).bind(4, body))
+      .run();
 }
 
 }  // namespace ferry::control

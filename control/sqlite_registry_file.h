@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/records.h"
@@ -53,12 +54,20 @@ class SqliteRegistryFile {
   void rollback();
   bool in_transaction() const { return db_.in_transaction(); }
 
-  // Writes one change (its revision already assigned). Throws SqliteError.
-  void write(const RecordChange& change);
+  // Writes one change (its revision already assigned). An idempotency
+  // record tied to an operation (`operation_id`, written earlier in the same
+  // request) is stored in that operation's row. Throws SqliteError.
+  void write(const RecordChange& change, std::string_view operation_id = {});
 
  private:
   struct Statements;
 
+  // Namespaces, services, instances.
+  void write_resource(const RecordChange& change, std::string_view body, std::int64_t sum);
+  // Operations and idempotency records kept in their own tables.
+  void write_log_record(const RecordChange& change, std::string_view body, std::int64_t sum);
+  bool write_token(const RecordChange& change, std::string_view operation_id, std::string_view body,
+                   std::int64_t sum);
   void check_integrity(bool full);
   void migrate();
   void prepare();

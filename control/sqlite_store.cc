@@ -132,7 +132,14 @@ bool SqliteStore::run_request(Request& request, std::vector<RecordChange>& chang
     file_->savepoint();
     for (RecordChange& change : set.changes) {
       change.revision = revision;
-      file_->write(change);
+      // Version markers move with almost every request of a batch: only
+      // their last value is written, once, before the COMMIT.
+      if (change.kind == RecordKind::Idempotency) {
+        file_->write(change, operation_of(change));
+      } else if (change.kind != RecordKind::NamespaceVersion &&
+                 change.kind != RecordKind::ServiceRevision) {
+        file_->write(change);
+      }
     }
     file_->release_savepoint();
   } catch (const SqliteError& e) {
@@ -152,6 +159,9 @@ bool SqliteStore::run_request(Request& request, std::vector<RecordChange>& chang
   }
   for (const RecordChange& change : set.changes) {
     undo_log.push_back(write_model_.apply(change));
+    if (change.kind == RecordKind::NamespaceVersion || change.kind == RecordKind::ServiceRevision) {
+      markers_[change.key] = change;
+    }
   }
   request.first_change = changes.size();
   request.change_count = set.changes.size();
@@ -159,6 +169,15 @@ bool SqliteStore::run_request(Request& request, std::vector<RecordChange>& chang
     changes.push_back(std::move(change));
   }
   return true;
+}
+
+std::string SqliteStore::operation_of(const RecordChange& change) const {
+  if (!change.is_delete()) {
+    return std::get<std::shared_ptr<const IdempotencyRecord>>(change.value)->operation_id;
+  }
+  const auto* existing =
+      write_model_.find_idempotency(std::string_view(change.key).substr(change.key.find('/') + 1));
+  return existing == nullptr ? std::string() : existing->value->operation_id;
 }
 
 void SqliteStore::undo(std::vector<RecordChange>& undo_log) {
@@ -174,6 +193,7 @@ void SqliteStore::commit_batch(std::vector<Request>& batch) {
   std::vector<RecordChange> changes;
   std::vector<RecordChange> undo_log;
   std::string failure;
+  markers_.clear();
   try {
     file_->begin();
     for (Request& request : batch) {
@@ -183,6 +203,9 @@ void SqliteStore::commit_batch(std::vector<Request>& batch) {
       }
     }
     if (failure.empty()) {
+      for (const auto& [key, marker] : markers_) {
+        file_->write(marker);
+      }
       file_->commit(sequence_);
     }
   } catch (const SqliteError& e) {

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,6 +73,8 @@ class SqliteStore : public Store {
   bool run_request(Request& request, std::vector<RecordChange>& changes,
                    std::vector<RecordChange>& undo);
   void undo(std::vector<RecordChange>& undo_log);
+  // The operation an idempotency change belongs to ("" for none).
+  std::string operation_of(const RecordChange& change) const;
 
   Options options_;
   LoopPost post_;
@@ -84,6 +87,7 @@ class SqliteStore : public Store {
   // Writer thread only.
   RegistryState write_model_;
   std::int64_t sequence_ = 0;
+  std::map<std::string, RecordChange> markers_;  // the batch's last value of each marker
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -41,12 +41,60 @@ std::string at(std::string_view source, std::size_t line, std::string_view what)
 
 }  // namespace
 
+namespace {
+
+// One "[name]" or "[profile name]" header; an error message or "".
+std::string section(std::string_view line, std::vector<PendingProfile>& pending) {
+  if (line.back() != ']') {
+    return "malformed section header";
+  }
+  std::string_view name = trim(line.substr(1, line.size() - 2));
+  if (name.substr(0, 8) == "profile ") {
+    name = trim(name.substr(8));
+  }
+  if (name.empty()) {
+    return "empty profile name";
+  }
+  for (const PendingProfile& p : pending) {
+    if (p.name == name) {
+      return "duplicate profile [" + std::string(name) + "]";
+    }
+  }
+  pending.push_back({std::string(name), 0, {}, false, false});
+  return {};
+}
+
+// One "key = value" line; an error message or "".
+std::string setting(std::string_view line, std::vector<PendingProfile>& pending) {
+  const std::size_t eq = line.find('=');
+  if (eq == std::string_view::npos) {
+    return "expected 'key = value'";
+  }
+  if (pending.empty()) {
+    return "setting outside any [profile] section";
+  }
+  const std::string key = lower(trim(line.substr(0, eq)));
+  const std::string_view value = trim(line.substr(eq + 1));
+  PendingProfile& profile = pending.back();
+  if (key == "aws_access_key_id") {
+    profile.credentials.access_key_id = value;
+    profile.has_id = !value.empty();
+  } else if (key == "aws_secret_access_key") {
+    profile.credentials.secret_access_key = value;
+    profile.has_secret = !value.empty();
+  } else if (key == "aws_session_token") {
+    profile.credentials.session_token = value;
+  }
+  return {};
+}
+
+}  // namespace
+
 std::optional<CredentialsFile> CredentialsFile::parse(std::string_view text,
                                                       std::string_view source, std::string& error) {
   std::vector<PendingProfile> pending;
   std::size_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
+  for (std::size_t pos = 0; pos <= text.size();) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) {
       end = text.size();
@@ -57,51 +105,16 @@ std::optional<CredentialsFile> CredentialsFile::parse(std::string_view text,
     if (line.empty() || line.front() == '#' || line.front() == ';') {
       continue;
     }
+    const std::string problem =
+        line.front() == '[' ? section(line, pending) : setting(line, pending);
+    if (!problem.empty()) {
+      error = at(source, line_no, problem);
+      return std::nullopt;
+    }
     if (line.front() == '[') {
-      if (line.back() != ']') {
-        error = at(source, line_no, "malformed section header");
-        return std::nullopt;
-      }
-      std::string_view name = trim(line.substr(1, line.size() - 2));
-      if (name.substr(0, 8) == "profile ") {
-        name = trim(name.substr(8));
-      }
-      if (name.empty()) {
-        error = at(source, line_no, "empty profile name");
-        return std::nullopt;
-      }
-      for (const PendingProfile& p : pending) {
-        if (p.name == name) {
-          error = at(source, line_no, "duplicate profile [" + std::string(name) + "]");
-          return std::nullopt;
-        }
-      }
-      pending.push_back({std::string(name), line_no, {}, false, false});
-      continue;
-    }
-    const std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      error = at(source, line_no, "expected 'key = value'");
-      return std::nullopt;
-    }
-    if (pending.empty()) {
-      error = at(source, line_no, "setting outside any [profile] section");
-      return std::nullopt;
-    }
-    const std::string key = lower(trim(line.substr(0, eq)));
-    const std::string_view value = trim(line.substr(eq + 1));
-    PendingProfile& profile = pending.back();
-    if (key == "aws_access_key_id") {
-      profile.credentials.access_key_id = value;
-      profile.has_id = !value.empty();
-    } else if (key == "aws_secret_access_key") {
-      profile.credentials.secret_access_key = value;
-      profile.has_secret = !value.empty();
-    } else if (key == "aws_session_token") {
-      profile.credentials.session_token = value;
+      pending.back().line = line_no;
     }
   }
-
   CredentialsFile file;
   for (PendingProfile& p : pending) {
     if (!p.has_id && !p.has_secret) {

@@ -50,7 +50,7 @@ ControlProcess::ControlProcess(Options options) {
             "--address-file",
             address_file_,
             "--log-level",
-            "debug"};
+            "trace"};
   if (options.etcd.empty()) {
     p.argv.insert(p.argv.end(), {"--data-dir", data_dir_});
   } else {
@@ -219,6 +219,105 @@ std::int64_t EtcdProcess::revision() const {
       http_request(client_address(), "POST", "/v3/kv/range", R"({"key":"AA=="})");
   const auto v = boost::json::parse(r.body);
   return std::stoll(std::string(v.at("header").at("revision").as_string()));
+}
+
+WatchRelay::WatchRelay(std::string target) : target_(std::move(target)) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::listen(listen_fd_, 64);
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  address_ = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+WatchRelay::~WatchRelay() {
+  stopping_ = true;
+  hold_ = false;
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  ::close(listen_fd_);
+  acceptor_.join();
+  {
+    std::lock_guard lock(mutex_);
+    for (int fd : fds_) {
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  }
+  for (auto& t : pumps_) {
+    t.join();
+  }
+  for (int fd : fds_) {
+    ::close(fd);
+  }
+}
+
+void WatchRelay::drop_watches() {
+  std::lock_guard lock(mutex_);
+  for (const auto& [fds, is_watch] : links_) {
+    if (*is_watch) {
+      ::shutdown(fds.first, SHUT_RDWR);
+      ::shutdown(fds.second, SHUT_RDWR);
+    }
+  }
+}
+
+void WatchRelay::accept_loop() {
+  while (!stopping_) {
+    const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) {
+      return;
+    }
+    Socket upstream = Socket::connect(target_);
+    if (!upstream.valid()) {
+      ::close(client);
+      continue;
+    }
+    const int server = ::dup(upstream.fd());
+    upstream.close();
+    timeval none{};
+    ::setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    ::setsockopt(server, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    auto is_watch = std::make_shared<std::atomic<bool>>(false);
+    std::lock_guard lock(mutex_);
+    fds_.push_back(client);
+    fds_.push_back(server);
+    links_.push_back({{client, server}, is_watch});
+    pumps_.emplace_back(
+        [this, client, server, is_watch] { pump(client, server, false, is_watch); });
+    pumps_.emplace_back([this, client, server, is_watch] { pump(server, client, true, is_watch); });
+  }
+}
+
+void WatchRelay::pump(int from, int to, bool from_etcd,
+                      std::shared_ptr<std::atomic<bool>> is_watch) {
+  char buf[16384];
+  while (!stopping_) {
+    if (from_etcd && *is_watch && hold_) {
+      eventually([&] { return !hold_ || stopping_; }, std::chrono::milliseconds(50));
+      continue;
+    }
+    const ssize_t n = ::recv(from, buf, sizeof buf, 0);
+    if (n <= 0) {
+      break;
+    }
+    if (!from_etcd && std::string_view(buf, static_cast<std::size_t>(n)).find("/v3/watch") !=
+                          std::string_view::npos) {
+      *is_watch = true;
+    }
+    std::size_t sent = 0;
+    while (sent < static_cast<std::size_t>(n)) {
+      const ssize_t m = ::send(to, buf + sent, static_cast<std::size_t>(n) - sent, MSG_NOSIGNAL);
+      if (m <= 0) {
+        ::shutdown(from, SHUT_RDWR);
+        return;
+      }
+      sent += static_cast<std::size_t>(m);
+    }
+  }
+  ::shutdown(to, SHUT_RDWR);
 }
 
 CommandResult aws(const std::string& endpoint, const std::vector<std::string>& args,

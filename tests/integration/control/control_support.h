@@ -1,10 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -83,6 +86,36 @@ class EtcdProcess {
   TempDir dir_;
   int client_port_ = 0;
   std::unique_ptr<Process> process_;
+};
+
+// A TCP relay to `target` (etcd) that can hold the etcd watch streams passing
+// through it (it stops forwarding etcd's side) and cut them, like a network
+// partition between one replica and etcd.
+class WatchRelay {
+ public:
+  explicit WatchRelay(std::string target);
+  ~WatchRelay();
+  WatchRelay(const WatchRelay&) = delete;
+  WatchRelay& operator=(const WatchRelay&) = delete;
+  std::string address() const { return address_; }
+  void hold_watches(bool hold) { hold_ = hold; }
+  // Cuts every watch connection passing through (both sides).
+  void drop_watches();
+
+ private:
+  void accept_loop();
+  void pump(int from, int to, bool from_etcd, std::shared_ptr<std::atomic<bool>> is_watch);
+
+  std::string target_;
+  std::string address_;
+  int listen_fd_ = -1;
+  std::atomic<bool> hold_{false};
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<std::thread> pumps_;
+  std::vector<int> fds_;
+  std::vector<std::pair<std::pair<int, int>, std::shared_ptr<std::atomic<bool>>>> links_;
 };
 
 // `/usr/bin/aws servicediscovery ARGS --endpoint-url URL` (Debian's CLI v2.9).

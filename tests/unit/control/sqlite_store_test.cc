@@ -64,6 +64,45 @@ TEST(SqliteStore, KeepsEverythingAcrossARestart) {
   EXPECT_GT(again.registry().state().namespace_version(ns_id), version);
 }
 
+TEST(SqliteStore, IdempotencyTokensSurviveARestart) {
+  TempDir dir;
+  std::string svc;
+  json::object body;
+  std::string operation;
+  {
+    Harness h(dir.path());
+    svc = h.create_service(h.create_namespace("tok.local"), "web");
+    body = {{"ServiceId", svc},
+            {"InstanceId", "i-1"},
+            {"CreatorRequestId", "token-A"},
+            {"Attributes", json::object{{"k", "v"}}}};
+    operation = std::string(h.ok("RegisterInstance", body)["OperationId"].as_string());
+    // A token of a request without an operation (CreateService).
+    h.ok("CreateService", {{"Name", "other"},
+                           {"NamespaceId", h.registry().state().namespaces().begin()->first},
+                           {"CreatorRequestId", "token-B"}});
+  }
+  Harness h(dir.path());
+  EXPECT_EQ(h.ok("RegisterInstance", body)["OperationId"], json::value(operation));
+  json::object changed = body;
+  changed["Attributes"] = json::object{{"k", "w"}};
+  EXPECT_EQ(h.error("RegisterInstance", changed), "DuplicateRequest");
+  EXPECT_EQ(
+      h.ok("CreateService", {{"Name", "other"},
+                             {"NamespaceId", h.registry().state().namespaces().begin()->first},
+                             {"CreatorRequestId", "token-B"}})["Service"]
+          .at("Name"),
+      "other");
+  // Operation ids sort by creation time.
+  const auto& ops = h.registry().state().operations();
+  ASSERT_EQ(ops.size(), 2u);  // CreateHttpNamespace, RegisterInstance
+  Timestamp previous = 0;
+  for (const auto& [key, entry] : ops) {
+    EXPECT_GE(entry.value->create_date + 0.002, previous) << key;
+    previous = entry.value->create_date;
+  }
+}
+
 TEST(SqliteStore, AFreshDataDirGetsANewEpoch) {
   TempDir a;
   TempDir b;
