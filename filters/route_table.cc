@@ -33,22 +33,47 @@ RouteTable::RouteTable(std::vector<core::RouteConfig> routes,
   }
 }
 
+namespace {
+
+// True when `authority` (as received: any case, maybe a port, maybe a
+// trailing dot) names `host` (normalized). No allocation: this runs per
+// request.
+bool authority_matches(std::string_view authority, std::string_view host) {
+  std::string_view name = authority;
+  if (!name.empty() && name.front() == '[') {
+    const auto close = name.find(']');
+    name = close == std::string_view::npos ? name.substr(1) : name.substr(1, close - 1);
+  } else if (const auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
+  }
+  if (name.size() != host.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c + ('a' - 'A'));
+    }
+    if (c != host[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::size_t RouteTable::match(std::string_view authority, std::string_view path) const {
-  std::string host;  // computed once, only if some route needs it
-  bool host_ready = false;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const auto& r = routes_[i];
     if (path.substr(0, r.prefix.size()) != r.prefix) {
       continue;
     }
-    if (r.authority) {
-      if (!host_ready) {
-        host = normalize_authority(authority);
-        host_ready = true;
-      }
-      if (host != *r.authority) {
-        continue;
-      }
+    if (r.authority && !authority_matches(authority, *r.authority)) {
+      continue;
     }
     return i;
   }

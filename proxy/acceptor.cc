@@ -122,6 +122,10 @@ void Acceptor::handle_out_of_descriptors() {
       listener_->stats().connections_overflow.inc();
     }
     reserve_.restore();
+  } else {
+    // An earlier restore found no free descriptor: try again, or the reserve
+    // stays lost for the life of the process.
+    reserve_.restore();
   }
   FERRY_LOG_LIMITED(spdlog::level::warn,
                     "listener {}: out of file descriptors, refusing connections for {} ms",

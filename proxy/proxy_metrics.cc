@@ -102,6 +102,14 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
   accept_errors =
       r.counter_family("ferry_downstream_accept_errors_total",
                        "accept() failures other than overflow, by listener", {"listener"});
+  headers_dropped = r.counter_family(
+      "ferry_downstream_headers_dropped_total",
+      "Request header fields dropped by headers_with_underscores_action: drop", {"listener"});
+  h2c_refused = r.counter_family(
+      "ferry_downstream_h2c_refused_total",
+      "Connections that opened with the HTTP/2 prior-knowledge preface on an HTTP/1.1 listener "
+      "(answered with GOAWAY HTTP_1_1_REQUIRED)",
+      {"listener"});
 }
 
 ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener, bool http)

@@ -160,6 +160,14 @@ void TcpProxySession::on_connected(const error_code& ec) {
   if (finished_) {
     return;
   }
+  if (ec == asio::error::no_descriptors ||
+      ec == boost::system::errc::too_many_files_open_in_system) {
+    // Out of descriptors, not an upstream failure: the connection is
+    // refused like one over the listener cap (counted as overflow).
+    listener_->stats().connections_overflow.inc();
+    finish(/*reset=*/true);
+    return;
+  }
   if (ec) {
     // operation_aborted here means the connect timer closed the socket.
     cluster_->shared().stats().connect_failures.inc();
@@ -249,6 +257,13 @@ void TcpProxySession::read(Flow& flow) {
     write(flow);
     if (finished_ || flow.begin != flow.end) {
       return;  // closed, or an async write now owns the flow
+    }
+    if (n < flow.buffer.size()) {
+      // Drained: wait without an EAGAIN read (async_wait re-arms the
+      // descriptor, so bytes that arrive meanwhile still wake us).
+      flow.buffer.reset();
+      wait_readable(flow);
+      return;
     }
   }
   // Still readable after a full turn: yield, then continue. Waiting for

@@ -23,7 +23,9 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) 
 }
 
 void init_logging(std::string_view name, spdlog::level::level_enum level) {
-  constexpr std::size_t kQueueLines = 8192;
+  // Each queued line is a ~350-byte slot allocated up front: 1024 keeps the
+  // idle footprint small while absorbing bursts (overflow drops the oldest).
+  constexpr std::size_t kQueueLines = 1024;
   spdlog::init_thread_pool(kQueueLines, 1);
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::async_logger>(

@@ -78,6 +78,7 @@ void Http1ServerConnection<Socket>::start() {
   }
   peer_ = core::SocketAddress::from_sockaddr(remote.data(), static_cast<socklen_t>(remote.size()))
               .value_or(core::SocketAddress());
+  peer_ip_ = peer_.ip_string();
   socket_.non_blocking(true, ec);
   parser_.emplace(runtime_->parser_options());
   stream_.emplace(worker_, *this, std::weak_ptr<void>(self));
@@ -133,8 +134,8 @@ void Http1ServerConnection<Socket>::read() {
       return;  // full of unprocessed (pipelined) bytes: wait for the response
     }
     error_code ec;
-    const std::size_t n =
-        socket_.read_some(asio::buffer(data + in_end_, in_capacity() - in_end_), ec);
+    const std::size_t space = in_capacity() - in_end_;
+    const std::size_t n = socket_.read_some(asio::buffer(data + in_end_, space), ec);
     if (ec == asio::error::would_block) {
       release_input_if_empty();
       wait_readable();
@@ -152,6 +153,16 @@ void Http1ServerConnection<Socket>::read() {
     listener_->stats().bytes_received.inc(n);
     touch();
     process_input();
+    if (n < space) {
+      // A short read drained the socket: wait now rather than spend a
+      // system call on the EAGAIN read. async_wait re-arms the descriptor
+      // (EPOLL_CTL_MOD), so bytes that arrive meanwhile still wake us.
+      if (!closed_ && !peer_closed_ && !body_paused_ && !reading_) {
+        release_input_if_empty();
+        wait_readable();
+      }
+      return;
+    }
   }
   asio::post(worker_.context(), [self = this->shared_from_this()] { self->read(); });
 }
@@ -244,7 +255,14 @@ void Http1ServerConnection<Socket>::on_head() {
     listener_->stats().headers_dropped.inc(head.dropped_underscore_headers);
   }
   std::swap(stream_->head(), head);
-  stream_->start({runtime_, snapshot_.get(), listener_.get(), peer_});
+  // From here the stream idle timeout watches the request (the idle and
+  // header deadlines may be later or disabled).
+  const auto stream_idle = runtime_->config().stream_idle_timeout;
+  if (stream_idle.count() > 0) {
+    touch();
+    arm_timer(last_activity_ + stream_idle);
+  }
+  stream_->start({runtime_, snapshot_.get(), listener_.get(), peer_, peer_ip_});
 }
 
 template <typename Socket>
@@ -289,8 +307,10 @@ void Http1ServerConnection<Socket>::send_response_headers(core::http::ResponseHe
   using Kind = core::http::BodyFraming::Kind;
   const core::http::RequestHead& request = stream_->head();
   const bool http11 = request.version == core::http::Version::Http11;
-  keep_alive_ = request.keep_alive && !close_after_response_ && !closing_ && !draining_ &&
-                request_complete_ && head.keep_alive;
+  // The upstream's own `Connection: close` is about its connection, not this
+  // one (hop-by-hop): only the client's request and our state decide.
+  keep_alive_ =
+      request.keep_alive && !close_after_response_ && !closing_ && !draining_ && request_complete_;
   core::http::BodyFraming framing = head.framing;
   response_chunked_ = false;
   if (request.method == core::http::Method::Head || head.status == 304) {
@@ -609,6 +629,18 @@ void Http1ServerConnection<Socket>::terminate() {
 }
 
 template <typename Socket>
+void Http1ServerConnection<Socket>::abort() {
+  // A reset rather than a FIN: the kernel would otherwise keep the unsent
+  // bytes of a client that stopped reading (and the socket) until TCP gives
+  // up on it.
+  if constexpr (std::is_same_v<Socket, boost::asio::ip::tcp::socket>) {
+    error_code ignored;
+    socket_.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+  }
+  terminate();
+}
+
+template <typename Socket>
 void Http1ServerConnection<Socket>::drain() {
   draining_ = true;
   close_after_response_ = true;
@@ -658,7 +690,10 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
         listener_->stats().rejected[static_cast<std::size_t>(RejectReason::BodyTimeout)].inc();
         closing_ = true;
         if (stream_->response_started()) {
-          reset_stream(StreamResetReason::Timeout);
+          // Nothing moved either way: the response cannot complete, and a
+          // client that stopped reading would hold the pending write (and
+          // this connection) forever. Abort now (LD-05).
+          abort();
         } else {
           stream_->local_reply(408, "request timeout");
         }
@@ -682,7 +717,11 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
   const auto idle = config.idle_timeout;
   if (idle.count() > 0) {
     if (now - last_activity_ >= idle) {
-      close_gracefully();
+      if (!out_.empty()) {
+        abort();  // a write stalled for the whole idle timeout
+      } else {
+        close_gracefully();
+      }
       return;
     }
     arm_timer(last_activity_ + idle);

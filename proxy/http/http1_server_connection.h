@@ -80,6 +80,7 @@ class Http1ServerConnection final
   void close_gracefully();
   void linger_read();
   void terminate();
+  void abort();  // terminate() with a reset: the client stopped reading
   void arm_timer(std::chrono::steady_clock::time_point deadline);
   void on_timer(const boost::system::error_code& ec);
   void touch();
@@ -93,6 +94,7 @@ class Http1ServerConnection final
   const HttpListenerRuntime* runtime_ = nullptr;
   Socket socket_;
   core::SocketAddress peer_;
+  std::string peer_ip_;
   std::optional<core::http1::RequestParser> parser_;
   std::optional<HttpStream> stream_;
   BufferPool::Buffer in_;

@@ -300,8 +300,8 @@ void Http1UpstreamConnection::read() {
       in_begin_ = 0;
     }
     error_code ec;
-    const std::size_t n =
-        socket_.read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_), ec);
+    const std::size_t space = in_.size() - in_end_;
+    const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_end_, space), ec);
     if (ec == asio::error::would_block) {
       if (in_begin_ == in_end_) {
         in_.reset();
@@ -316,6 +316,17 @@ void Http1UpstreamConnection::read() {
     response_started_ = true;
     in_end_ += n;
     process_input();
+    if (n < space) {
+      // Drained: wait without an EAGAIN read (async_wait re-arms the
+      // descriptor, so nothing that arrives meanwhile is missed).
+      if (state_ == State::Active && !paused_ && !reading_) {
+        if (in_begin_ == in_end_) {
+          in_.reset();
+        }
+        wait_readable();
+      }
+      return;
+    }
   }
   asio::post(pool_.worker().context(), [self = shared_from_this()] {
     if (!self->reading_) {
@@ -434,6 +445,9 @@ void Http1UpstreamConnection::on_peer_closed(bool reset) {
       finish_response();
       return;
     }
+    // A body cut short of its Content-Length or last chunk by a clean close:
+    // the framing was broken (RELIABILITY H1-13), unlike a reset.
+    cluster_->stats().protocol_errors.inc();
   }
   fail(response_started_ ? UpstreamFailure::Kind::ResetDuringResponse
                          : UpstreamFailure::Kind::ClosedBeforeResponse);

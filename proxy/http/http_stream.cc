@@ -63,7 +63,12 @@ void HttpStream::start(const Context& context) {
     head_.headers.add("x-request-id", request_id_);
   }
   const auto& routes = context.listener->routes();
-  route_index_ = routes.match(head_.authority, head_.path);
+  // CONNECT (authority-form) and `OPTIONS *` have no path: they match as
+  // "/", so routes select them by authority (and prefix "/" catches them).
+  const std::string_view path = !head_.path.empty() && head_.path.front() == '/'
+                                    ? std::string_view(head_.path)
+                                    : std::string_view("/");
+  route_index_ = routes.match(head_.authority, path);
   if (route_index_ == filters::RouteTable::kNoRoute) {
     add_flag("NR");
     local_reply(404, "no route");
@@ -211,7 +216,9 @@ void HttpStream::local_reply(std::uint16_t status, std::string_view body,
     reset_stream(StreamResetReason::ProtocolError);
     return;
   }
-  router_.reset();
+  // The attempt stops, but the request stays the router's until finish():
+  // a local reply for a request it took on (503, 504) counts for its cluster.
+  router_.stop();
   core::http::ResponseHead head;
   head.status = status;
   head.headers.add("content-type", "text/plain; charset=utf-8");

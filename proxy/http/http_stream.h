@@ -41,6 +41,8 @@ class HttpStream final : public FilterCallbacks {
     const RuntimeSnapshot* snapshot = nullptr;
     Listener* listener_state = nullptr;
     core::SocketAddress peer;
+    // The peer's IP as text, formatted once per connection (x-forwarded-for).
+    std::string_view peer_ip;
   };
 
   // The codec fills head() and calls start() when a request head arrived.

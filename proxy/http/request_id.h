@@ -12,19 +12,27 @@ void make_request_id(std::string& out, Random& random) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::uint64_t hi = random();
   std::uint64_t lo = random();
-  hi = (hi & ~0xf000ULL) | 0x4000ULL;            // version 4
+  hi = (hi & ~0xf000ULL) | 0x4000ULL;            // version 4 (the 13th hex digit)
   lo = (lo & ~(0xcULL << 60)) | (0x8ULL << 60);  // variant 10
   out.resize(36);
-  int bit = 60;
-  std::size_t pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) {
-      out[pos++] = '-';
+  char* p = out.data();
+  // Sixteen bytes, most significant first, as 8-4-4-4-12 hex digits.
+  const auto put_bytes = [&p](std::uint64_t word, int from_byte, int count) {
+    for (int i = from_byte; i < from_byte + count; ++i) {
+      const auto byte = static_cast<unsigned>((word >> (56 - 8 * i)) & 0xff);
+      *p++ = kHex[byte >> 4];
+      *p++ = kHex[byte & 0xf];
     }
-    const std::uint64_t word = i < 16 ? hi : lo;
-    out[pos++] = kHex[(word >> bit) & 0xf];
-    bit = bit == 0 ? 60 : bit - 4;
-  }
+  };
+  put_bytes(hi, 0, 4);
+  *p++ = '-';
+  put_bytes(hi, 4, 2);
+  *p++ = '-';
+  put_bytes(hi, 6, 2);
+  *p++ = '-';
+  put_bytes(lo, 0, 2);
+  *p++ = '-';
+  put_bytes(lo, 2, 6);
 }
 
 }  // namespace ferry::proxy

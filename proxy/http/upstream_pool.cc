@@ -14,10 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using Resource = filters::CircuitBreakers::Resource;
 
-// While requests wait for a connection slot that another worker holds, the
-// pool looks again this often (the request's own timeout bounds the wait).
-constexpr auto kSlotRecheck = std::chrono::milliseconds(10);
-
 }  // namespace
 
 UpstreamPool::UpstreamPool(Worker& worker, std::shared_ptr<filters::Host> host,
@@ -25,13 +21,11 @@ UpstreamPool::UpstreamPool(Worker& worker, std::shared_ptr<filters::Host> host,
     : worker_(worker),
       host_(std::move(host)),
       cluster_(std::move(cluster)),
-      idle_timer_(worker.context()),
-      retry_timer_(worker.context()) {}
+      idle_timer_(worker.context()) {}
 
 UpstreamPool::~UpstreamPool() {
   retired_ = true;
   idle_timer_.cancel();
-  retry_timer_.cancel();
   // Connections still referenced by pending handlers see their pool gone:
   // close them silently first, so none calls back into this pool.
   for (auto& [ptr, connection] : connections_) {
@@ -73,25 +67,17 @@ void UpstreamPool::connect_new() {
     return;
   }
   filters::ResourceSlot slot = cluster_->breakers().try_acquire(Resource::Connections);
-  if (!slot) {
-    // The cluster is at max_connections (possibly held by other workers):
-    // waiters get a connection released here, or a slot freed elsewhere.
-    if (!retry_timer_armed_ && connections_.empty()) {
-      retry_timer_armed_ = true;
-      retry_timer_.expires_after(kSlotRecheck);
-      retry_timer_.async_wait(
-          [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec) {
-            if (alive.expired()) {
-              return;
-            }
-            retry_timer_armed_ = false;
-            if (!ec && connecting_ < waiters_.size()) {
-              connect_new();
-            }
-          });
-    }
+  if (!slot && !connections_.empty()) {
+    // At max_connections: the waiters get one of this pool's connections as
+    // it is released.
     return;
   }
+  // A pool with no connection opens one even past max_connections (as
+  // Envoy's pools do): the slots may all be held by idle kept-alive
+  // connections of other workers, which this worker cannot reuse or close,
+  // and its waiters would starve until their timeout. Such a connection
+  // holds no slot, so the cap is exceeded by at most one connection per
+  // worker and endpoint.
   auto connection = std::make_shared<Http1UpstreamConnection>(*this, std::move(slot));
   connections_.emplace(connection.get(), connection);
   ++connecting_;
@@ -196,10 +182,15 @@ void UpstreamPool::serve_waiters() {
     waiters_.pop_front();
     Http1UpstreamConnection* connection = idle_.back();
     if (waiter.fresh_connection && connection->reused()) {
-      // Wanted a new connection: put it back and open one.
+      // Wanted a new connection (a retry after the keep-alive race). The
+      // idle one is closed rather than kept: at max_connections its slot is
+      // the one the new connection needs.
       waiters_.push_front(std::move(waiter));
       if (connecting_ == 0) {
-        connect_new();
+        connection->close();
+        if (connecting_ == 0) {
+          connect_new();
+        }
       }
       return;
     }

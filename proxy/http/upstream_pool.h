@@ -97,8 +97,6 @@ class UpstreamPool {
   std::size_t connecting_ = 0;
   boost::asio::steady_timer idle_timer_;
   bool idle_timer_armed_ = false;
-  boost::asio::steady_timer retry_timer_;
-  bool retry_timer_armed_ = false;
   bool retired_ = false;
   // Handlers posted by the pool check it before touching the pool: a pool can
   // be dropped while one is queued.

@@ -42,6 +42,30 @@ filters::AttemptOutcome to_outcome(const UpstreamFailure& f) {
   return filters::AttemptOutcome::reset();
 }
 
+// True when the Upgrade value lists the h2c protocol (case-insensitive).
+bool names_h2c(std::string_view upgrade) {
+  std::size_t pos = 0;
+  while (pos < upgrade.size()) {
+    std::size_t end = upgrade.find(',', pos);
+    if (end == std::string_view::npos) {
+      end = upgrade.size();
+    }
+    std::string_view token = upgrade.substr(pos, end - pos);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+      token.remove_prefix(1);
+    }
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+      token.remove_suffix(1);
+    }
+    if (token.size() == 3 && (token[0] | 0x20) == 'h' && token[1] == '2' &&
+        (token[2] | 0x20) == 'c') {
+      return true;
+    }
+    pos = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 UpstreamRouter::UpstreamRouter(HttpStream& stream) : stream_(stream) {}
@@ -82,27 +106,23 @@ void UpstreamRouter::start(const Cluster& cluster, const core::RouteConfig& rout
 
 void UpstreamRouter::prepare_upstream_head() {
   core::http::RequestHead& head = stream_.head();
-  const bool upgrade = !head.upgrade.empty() && route_->allow_upgrade;
+  // An HTTP/2 upgrade (h2c) is never offered upstream: ferry would have to
+  // speak HTTP/2 on the tunnel (RELIABILITY H1-12). Other upgrades
+  // (WebSocket) become a tunnel after the upstream's 101.
+  const bool upgrade = !head.upgrade.empty() && route_->allow_upgrade && !names_h2c(head.upgrade);
   core::http::remove_hop_by_hop(head.headers, {.keep_upgrade = upgrade, .keep_te_trailers = true});
   if (upgrade) {
     head.headers.add("connection", "upgrade");
   } else {
     head.headers.remove("upgrade");
   }
-  head.headers.remove("expect");  // ferry answers 100-continue itself
-  // Headers ferry sets or consumes are never taken from the client.
-  std::string_view to_strip[8];
-  std::size_t n = 0;
-  for (const auto& field : head.headers) {
-    if (field.name.rfind("x-ferry-", 0) == 0 && n < std::size(to_strip)) {
-      to_strip[n++] = field.name;
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    head.headers.remove(std::string(to_strip[i]));
-  }
+  // Expect is answered by ferry itself; headers ferry sets or consumes
+  // (x-ferry-*) are never taken from the client. One pass.
+  head.headers.remove_if([](std::string_view name, std::string_view) {
+    return name == "expect" || name.rfind("x-ferry-", 0) == 0;
+  });
   const core::ListenerConfig& listener = stream_.context().listener->config();
-  const std::string peer = stream_.context().peer.ip_string();
+  const std::string_view peer = stream_.context().peer_ip;
   switch (listener.x_forwarded_for) {
     case core::XForwardedFor::Append:
       if (auto xff = head.headers.get("x-forwarded-for")) {
@@ -475,7 +495,7 @@ filters::Duration UpstreamRouter::time_left() const {
   return std::chrono::duration_cast<filters::Duration>(request_deadline_ - Clock::now());
 }
 
-void UpstreamRouter::reset() {
+void UpstreamRouter::stop() {
   if (waiter_) {
     pool_->cancel(*waiter_);
     waiter_.reset();
@@ -486,6 +506,12 @@ void UpstreamRouter::reset() {
     old->abandon();
   }
   finish_attempt();
+  retry_pending_ = false;
+  request_deadline_ = try_deadline_ = retry_at_ = kNever;
+}
+
+void UpstreamRouter::reset() {
+  stop();
   cluster_ = nullptr;
   route_ = nullptr;
   host_ = nullptr;

@@ -45,6 +45,10 @@ class UpstreamRouter final : public UpstreamCallbacks {
   void on_downstream_drained();
   // The stream's timer fired: check the deadlines.
   void on_timer(std::chrono::steady_clock::time_point now);
+  // Drops the current attempt (pool waiter or upstream connection) and any
+  // pending retry, but keeps the request's cluster so that record_completion
+  // still counts it: called before a local reply.
+  void stop();
   // Drops the attempt (client gone, stream reset) and forgets the request.
   void reset();
   bool active() const { return cluster_ != nullptr; }

@@ -78,6 +78,28 @@ class HeaderMap {
   // Removes every field named `name`; returns how many were removed.
   std::size_t remove(std::string_view name);
 
+  // Removes, in one pass, every field for which pred(name, value) is true
+  // (names are lower-case); returns how many were removed. `pred` must not
+  // modify the map.
+  template <typename Pred>
+  std::size_t remove_if(Pred&& pred) {
+    std::size_t out = 0;
+    std::size_t removed = 0;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      if (pred(std::string_view(arena_.data() + e.name_offset, e.name_size),
+               std::string_view(arena_.data() + e.value_offset, e.value_size))) {
+        bytes_ -= e.name_size + e.value_size;
+        garbage_ += e.name_size + e.value_size;
+        ++removed;
+        continue;
+      }
+      entries_[out++] = e;
+    }
+    entries_.resize(out);
+    return removed;
+  }
+
   // Empties the map, keeping the capacity of its buffers.
   void clear();
 

@@ -27,12 +27,28 @@ bool list_contains(std::string_view list, std::string_view token) {
   }
 }
 
+// Fields that are hop-by-hop whatever Connection says.
+bool always_hop_by_hop(std::string_view name) {
+  switch (name.size()) {
+    case 10:
+      return name == "connection" || name == "keep-alive";
+    case 14:
+      return name == "http2-settings";
+    case 16:
+      return name == "proxy-connection";
+    case 17:
+      return name == "transfer-encoding";
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 std::size_t remove_hop_by_hop(HeaderMap& headers, HopByHopPolicy policy) {
-  std::size_t removed = 0;
-  // The options are copied out first: removing fields moves the map's bytes.
-  // One scratch buffer per thread keeps this free of allocations.
+  // The options Connection lists, copied out (the removal below moves the
+  // map's bytes). One scratch buffer per thread keeps this allocation-free;
+  // most messages have no Connection field and skip it.
   thread_local std::string options;
   options.clear();
   for (const HeaderField f : headers) {
@@ -40,37 +56,41 @@ std::size_t remove_hop_by_hop(HeaderMap& headers, HopByHopPolicy policy) {
       options.append(f.value).push_back(',');
     }
   }
-  std::string_view rest = options;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view token = chars::trim_ows(rest.substr(0, comma));
-    rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
-    if (token.empty() || chars::iequals(token, "host") ||
-        (policy.keep_upgrade && chars::iequals(token, "upgrade")) || chars::iequals(token, "te")) {
-      continue;  // TE is decided below; Host is never dropped
+  const auto listed = [&](std::string_view name) {
+    std::string_view rest = options;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view token = chars::trim_ows(rest.substr(0, comma));
+      rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+      if (chars::iequals(token, name)) {
+        return true;
+      }
     }
-    removed += headers.remove(token);
-  }
-  static constexpr std::array<std::string_view, 5> kAlways = {
-      "connection", "keep-alive", "proxy-connection", "transfer-encoding", "http2-settings"};
-  for (std::string_view name : kAlways) {
-    removed += headers.remove(name);
-  }
-  if (!policy.keep_upgrade) {
-    removed += headers.remove("upgrade");
-  }
+    return false;
+  };
   bool te_trailers = false;
-  for (const HeaderField f : headers) {
-    if (f.name == "te" && list_contains(f.value, "trailers")) {
-      te_trailers = true;
+  // One pass over the fields.
+  const std::size_t removed = headers.remove_if([&](std::string_view name, std::string_view value) {
+    if (always_hop_by_hop(name)) {
+      return true;
     }
-  }
-  const std::size_t te_fields = headers.remove("te");
+    if (name == "te") {
+      // TE is decided here, whatever Connection lists: only "trailers" may
+      // travel on (gRPC needs it end to end).
+      te_trailers = te_trailers || list_contains(value, "trailers");
+      return true;
+    }
+    if (name == "upgrade") {
+      return !policy.keep_upgrade;
+    }
+    if (name == "host" || options.empty()) {
+      return false;  // Host is never dropped, even when Connection lists it
+    }
+    return listed(name);
+  });
   if (policy.keep_te_trailers && te_trailers) {
     headers.add("te", "trailers");
-    removed += te_fields - 1;
-  } else {
-    removed += te_fields;
+    return removed - 1;
   }
   return removed;
 }

@@ -111,9 +111,15 @@ TEST_F(Admin, MetricsPassPromtoolAfterTraffic) {
 TEST(AdminAddress, IdleFootprintIsSmall) {
   EchoServer echo;
   ProxyProcess proxy({.config_yaml = config(echo.address())});
-  // A regression guard, not a benchmark: an idle sidecar stays well under
-  // the 8 MiB target plus slack for sanitizer builds.
-  EXPECT_LT(rss_bytes(proxy.process().pid()), 64u * 1024 * 1024);
+  // A regression guard, not a benchmark (the benchmark measures the real
+  // figure): an idle sidecar stays far below this. ASan's shadow memory and
+  // quarantine multiply the footprint, hence its own bound.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr std::uint64_t kBound = 512u * 1024 * 1024;
+#else
+  constexpr std::uint64_t kBound = 32u * 1024 * 1024;
+#endif
+  EXPECT_LT(rss_bytes(proxy.process().pid()), kBound);
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ Process::Process(Options options) {
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
+  // Descriptors the test runner leaked to us must not eat into the child's
+  // limits (the out-of-descriptor tests count on a known baseline).
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // The child starts with default signal dispositions and an empty mask.
