@@ -106,11 +106,14 @@ TEST(CircuitBreakers, PendingOverflowIsAnImmediate503AndTheClusterRecovers) {
     }
   }
   // 4 connections and 4 pending requests for the whole process (not per
-  // worker): at most 8 are served, the rest overflow.
-  EXPECT_LE(ok, 8);
+  // worker: per worker it would be 16). A worker whose pool has no
+  // connection while the other holds every slot opens one connection past
+  // the cap (UpstreamPool::connect_new, so its waiters cannot starve): with
+  // two workers that is at most 4 + 1 at once, and 4 + 1 + 4 served.
+  EXPECT_LE(ok, 9);
   EXPECT_GE(ok, 4);
   EXPECT_EQ(ok + overloaded, 40);
-  EXPECT_LE(upstream.peak_active(), 4);
+  EXPECT_LE(upstream.peak_active(), 5);
   EXPECT_EQ(proxy.metric("ferry_upstream_pending_overflow_total{cluster=\"backend\"}"), overloaded);
   // Recovery as soon as the upstream is fast again.
   upstream.set_script([](const SeenRequest&) { return UpstreamAction::respond(200); });

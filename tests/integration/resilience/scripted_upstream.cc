@@ -222,6 +222,13 @@ class ScriptedUpstream::Connection : public std::enable_shared_from_this<Connect
   enum class After { Continue, Close, Reset };
 
   void write(std::string text, After after) {
+    if (after != After::Reset) {
+      // A complete response ends the request now, not when the write's
+      // handler runs: the proxy may read it, free its connection slot and
+      // send on a new connection before this thread gets to that handler,
+      // and the peak would count one request twice.
+      end_request();
+    }
     out_ = std::move(text);
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), after](const error_code& ec, std::size_t) {
