@@ -141,6 +141,22 @@ std::optional<std::string> Api::resolve(std::optional<std::string> id, ResourceN
   return resolved;
 }
 
+std::optional<Api::ResolvedId> Api::read_only_id(const json::object& body, ResourceName::Type type,
+                                                 Done& done) const {
+  std::optional<ApiError> error;
+  RequestReader r(body, error);
+  auto id = r.string("Id", RequestReader::Presence::Required, 1, 255);
+  if (error) {
+    fail(done, *error);
+    return std::nullopt;
+  }
+  auto resolved = resolve(id, type, "Id", done);
+  if (!resolved) {
+    return std::nullopt;
+  }
+  return ResolvedId{std::move(*id), std::move(*resolved)};
+}
+
 std::optional<std::vector<Tag>> Api::read_tags(RequestReader& reader,
                                                std::string_view member) const {
   std::vector<Tag> tags;

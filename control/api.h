@@ -141,6 +141,14 @@ class Api {
   // Resolves an Id member (plain id or our ARN) or records InvalidInput.
   std::optional<std::string> resolve(std::optional<std::string> id, ResourceName::Type type,
                                      std::string_view member, Done& done) const;
+  // For actions whose only member is a required `Id`: reads and resolves it.
+  // On failure `done` has been answered and the result is empty.
+  struct ResolvedId {
+    std::string given;     // as the request wrote it, for error messages
+    std::string resolved;  // the plain id
+  };
+  std::optional<ResolvedId> read_only_id(const boost::json::object& body, ResourceName::Type type,
+                                         Done& done) const;
   std::optional<std::vector<Tag>> read_tags(RequestReader& reader, std::string_view member) const;
   IdempotencyKey idempotency(std::string_view action, const std::optional<std::string>& token,
                              const boost::json::object& body, std::string_view token_member) const;

@@ -59,19 +59,14 @@ void Api::create_http_namespace(const json::object& body, Done& done) {
 }
 
 void Api::get_namespace(const json::object& body, Done& done) {
-  std::optional<ApiError> error;
-  RequestReader r(body, error);
-  auto id = r.string("Id", Presence::Required, 1, 255);
-  if (error) {
-    return fail(done, *error);
-  }
-  auto resolved = resolve(id, ResourceName::Type::Namespace, "Id", done);
-  if (!resolved) {
+  auto id = read_only_id(body, ResourceName::Type::Namespace, done);
+  if (!id) {
     return;
   }
-  const auto* entry = registry_.state().find_namespace(*resolved);
+  const auto* entry = registry_.state().find_namespace(id->resolved);
   if (entry == nullptr) {
-    return fail(done, api_error("NamespaceNotFound", "No namespace exists with the ID " + *id));
+    return fail(done,
+                api_error("NamespaceNotFound", "No namespace exists with the ID " + id->given));
   }
   reply(done, {{"Namespace", namespace_json(*entry, output_, false)}});
 }
@@ -144,17 +139,11 @@ void Api::update_http_namespace(const json::object& body, Done& done) {
 }
 
 void Api::delete_namespace(const json::object& body, Done& done) {
-  std::optional<ApiError> error;
-  RequestReader r(body, error);
-  auto id = r.string("Id", Presence::Required, 1, 255);
-  if (error) {
-    return fail(done, *error);
-  }
-  auto resolved = resolve(id, ResourceName::Type::Namespace, "Id", done);
-  if (!resolved) {
+  auto id = read_only_id(body, ResourceName::Type::Namespace, done);
+  if (!id) {
     return;
   }
-  DeleteNamespaceArgs args{std::move(*resolved), new_operation_id(), now()};
+  DeleteNamespaceArgs args{std::move(id->resolved), new_operation_id(), now()};
   submit(make_mutation("DeleteNamespace", std::move(args), &control::delete_namespace), done);
 }
 

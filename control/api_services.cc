@@ -87,19 +87,13 @@ void Api::create_service(const json::object& body, Done& done) {
 }
 
 void Api::get_service(const json::object& body, Done& done) {
-  std::optional<ApiError> error;
-  RequestReader r(body, error);
-  auto id = r.string("Id", Presence::Required, 1, 255);
-  if (error) {
-    return fail(done, *error);
-  }
-  auto resolved = resolve(id, ResourceName::Type::Service, "Id", done);
-  if (!resolved) {
+  auto id = read_only_id(body, ResourceName::Type::Service, done);
+  if (!id) {
     return;
   }
-  const auto* entry = registry_.state().find_service(*resolved);
+  const auto* entry = registry_.state().find_service(id->resolved);
   if (entry == nullptr) {
-    return fail(done, api_error("ServiceNotFound", "No service exists with the ID " + *id));
+    return fail(done, api_error("ServiceNotFound", "No service exists with the ID " + id->given));
   }
   reply(done, {{"Service",
                 service_json(*entry->service.value, entry->instances.size(), output_, false)}});
@@ -176,17 +170,11 @@ void Api::update_service(const json::object& body, Done& done) {
 }
 
 void Api::delete_service(const json::object& body, Done& done) {
-  std::optional<ApiError> error;
-  RequestReader r(body, error);
-  auto id = r.string("Id", Presence::Required, 1, 255);
-  if (error) {
-    return fail(done, *error);
-  }
-  auto resolved = resolve(id, ResourceName::Type::Service, "Id", done);
-  if (!resolved) {
+  auto id = read_only_id(body, ResourceName::Type::Service, done);
+  if (!id) {
     return;
   }
-  submit(make_mutation("DeleteService", DeleteServiceArgs{std::move(*resolved)},
+  submit(make_mutation("DeleteService", DeleteServiceArgs{std::move(id->resolved)},
                        &control::delete_service),
          done);
 }
