@@ -73,8 +73,8 @@ listener() {  # listener ADMIN NAME: the bound address of a listener
     'import json,sys; print(next((l["address"] for l in json.load(sys.stdin) if l["name"]==sys.argv[1]), ""))' "$2"
 }
 
-metric() {  # metric ADMIN SERIES: its value, 0 when absent
-  curl -s "http://$1/metrics" | awk -v s="$2" '$1 == s { print $2; found=1 } END { if (!found) print 0 }'
+metric() {  # metric ADMIN PREFIX: the sum of the series starting with PREFIX
+  curl -s "http://$1/metrics" | awk -v s="$2" 'index($1, s) == 1 { sum += $2 } END { printf "%d\n", sum }'
 }
 
 # --- ferry-control: the registry (SQLite in the work dir) ---
@@ -181,10 +181,10 @@ echo
 
 declare -A last
 for b in "${backends[@]}"; do last[$b]=0; done
-series='ferry_downstream_requests_total{listener="sc.ingress.backend",code_class="2xx"}'
+series='ferry_downstream_requests_total{listener="sc.ingress.backend",code_class="2xx"'
 
 round() {
-  "$bin/ferry-load" --url "$front_url" --duration 3s --connections 8 --rate "$rate" \
+  "$bin/ferry-load" --url "$front_url" --duration 3s --warmup 0s --connections 8 --rate "$rate" \
     --json "$work/load.json" > /dev/null 2>&1 || true
   /usr/bin/python3 - "$work/load.json" <<'EOF'
 import json, sys
