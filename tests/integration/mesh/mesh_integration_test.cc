@@ -216,6 +216,71 @@ TEST_F(MeshTest, RollingReplacementLosesNoRequest) {
   }
 }
 
+// Drain step 1 through the registry: on SIGTERM /ready fails and the task
+// is deregistered at once (clients drop it), while its ingress still serves
+// for the propagation delay; then it exits.
+TEST_F(MeshTest, SigtermDeregistersAtOnceAndServesIngressDuringPropagation) {
+  Task b1(control_->address(), "backend", alias_port_, next_octet_++, true, {}, "3s");
+  TempDir state;
+  auto c = client(state.path());
+  ASSERT_TRUE(endpoints_become(*c, 1));
+  const auto signalled = std::chrono::steady_clock::now();
+  b1.sidecar().process().signal(SIGTERM);
+  EXPECT_TRUE(eventually([&] { return b1.sidecar().admin_get("/ready").status == 503; }, 2s));
+  ASSERT_TRUE(endpoints_become(*c, 0, 2s)) << b1.sidecar().logs();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, 2500ms);
+  // Still inside the propagation delay: a peer that had not heard yet is
+  // served.
+  const HttpResponse late = http_get(b1.endpoint(), "/");
+  EXPECT_EQ(late.status, 200);
+  EXPECT_EQ(b1.sidecar().process().wait(20s), 0) << b1.sidecar().logs();
+  EXPECT_GE(std::chrono::steady_clock::now() - signalled, 3s);
+  // Aliases are published by the serving instances: with the last one gone
+  // the alias left the namespace, and the client's egress listener with it.
+  EXPECT_TRUE(eventually([&] {
+    return listener_address(*c, "sc.egress.backend." + std::to_string(alias_port_)).empty();
+  }));
+}
+
+// The hosts file really is /etc/hosts, bind-mounted as Docker and ECS do
+// (it cannot be renamed over): inside a private mount namespace (unshare
+// -m), /etc/hosts is a test file; ferry rewrites it in place, keeping the
+// lines it does not own.
+TEST_F(MeshTest, EtcHostsAsABindMountIsRewrittenInPlace) {
+  require_tool("unshare");
+  require_tool("mount");
+  auto b1 = backend();
+  TempDir state;
+  const std::string hosts = state.write("etc-hosts", "127.0.0.1 localhost\n10.1.2.3 db.internal\n");
+  SidecarSpec spec;
+  spec.control = control_->address();
+  spec.state_dir = state.path();
+  ProxyProcess::Options o;
+  o.config_yaml = sidecar_yaml(spec);
+  // The managed file is /etc/hosts itself.
+  const std::string marker = "  hosts_file: " + state.path() + "/hosts\n";
+  const auto at = o.config_yaml.find(marker);
+  ASSERT_NE(at, std::string::npos);
+  o.config_yaml.replace(at, marker.size(), "  hosts_file: /etc/hosts\n");
+  o.prefix = {
+      "unshare",
+      "-m",
+      "--",
+      "sh",
+      "-c",
+      "mount --make-rprivate / && mount --bind " + hosts + " /etc/hosts && exec \"$0\" \"$@\""};
+  ProxyProcess c(std::move(o));
+  ASSERT_TRUE(eventually([&] { return read_file(hosts).find(" backend") != std::string::npos; }))
+      << c.logs();
+  const std::string text = read_file(hosts);
+  EXPECT_EQ(text.rfind("127.0.0.1 localhost\n10.1.2.3 db.internal\n", 0), 0u) << text;
+  EXPECT_NE(text.find("# BEGIN ferry"), std::string::npos) << text;
+  EXPECT_NE(text.find("127.255.0.1 backend"), std::string::npos) << text;
+  EXPECT_NE(text.find("# END ferry"), std::string::npos) << text;
+  // The machine's own /etc/hosts was not touched.
+  EXPECT_EQ(read_file("/etc/hosts").find("# BEGIN ferry"), std::string::npos);
+}
+
 // (4) A service that appears later is reachable by its alias through the
 // running client: a new egress listener and hosts-file entry, no restart.
 TEST_F(MeshTest, ANewServiceIsReachedByAliasWithoutRestartingTheClient) {

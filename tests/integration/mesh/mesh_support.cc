@@ -40,7 +40,8 @@ std::string sidecar_yaml(const SidecarSpec& spec) {
 }
 
 Task::Task(const std::string& control, const std::string& service, std::uint16_t alias_port,
-           int egress_octet, bool start_app_now, std::map<std::string, std::string> env)
+           int egress_octet, bool start_app_now, std::map<std::string, std::string> env,
+           std::string propagation_delay)
     : service_(service), app_port_(static_cast<std::uint16_t>(control::free_port())) {
   if (start_app_now) {
     start_app();
@@ -52,6 +53,7 @@ Task::Task(const std::string& control, const std::string& service, std::uint16_t
   spec.service = service;
   spec.app_port = app_port_;
   spec.alias_port = alias_port;
+  spec.propagation_delay = std::move(propagation_delay);
   ProxyProcess::Options o;
   o.config_yaml = sidecar_yaml(spec);
   o.env = std::move(env);

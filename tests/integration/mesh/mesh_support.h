@@ -38,7 +38,8 @@ std::string sidecar_yaml(const SidecarSpec& spec);
 class Task {
  public:
   Task(const std::string& control, const std::string& service, std::uint16_t alias_port,
-       int egress_octet, bool start_app = true, std::map<std::string, std::string> env = {});
+       int egress_octet, bool start_app = true, std::map<std::string, std::string> env = {},
+       std::string propagation_delay = "1s");
   void start_app();
   RecordingUpstream* app() { return app_.get(); }
   ProxyProcess& sidecar() { return *sidecar_; }
