@@ -381,6 +381,28 @@ clusters:
   EXPECT_EQ(c->metric("ferry_config_updates_rejected_total"), rejected + 1);
   EXPECT_EQ(http_get(direct, "/").status, 200);
   EXPECT_EQ(http_get(egress(*c), "/").status, 200);
+
+  // A change to control_plane gets a new registry runtime: it starts from
+  // the snapshot file, so the sidecar stays ready with the same endpoints
+  // and listeners, and follows the registry from then on.
+  std::string changed = before;
+  const std::string heartbeat = "heartbeat_interval: 1s";
+  ASSERT_NE(changed.find(heartbeat), std::string::npos);
+  changed.replace(changed.find(heartbeat), heartbeat.size(), "heartbeat_interval: 2s");
+  {
+    std::ofstream out(c->config_path(), std::ios::trunc);
+    out << changed;
+  }
+  const std::string egress_before = egress(*c);
+  const HttpResponse swapped = c->admin_post("/reload");
+  ASSERT_EQ(swapped.status, 200) << swapped.body;
+  EXPECT_TRUE(c->is_ready());
+  EXPECT_EQ(endpoints_of(*c, kBackendCluster), std::vector<std::string>{b1->endpoint()});
+  EXPECT_EQ(egress(*c), egress_before);
+  EXPECT_EQ(http_get(egress_before, "/").status, 200);
+  EXPECT_TRUE(listener_address(*c, "direct").empty());  // gone with the reload
+  auto b2 = backend();
+  EXPECT_TRUE(endpoints_become(*c, 2)) << c->logs();
 }
 
 }  // namespace
