@@ -115,6 +115,7 @@ class Server {
   bool apply_with_mesh(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
   bool apply_effective(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
   void wire_mesh();
+  void declare_mesh_metrics();
   void on_mesh_change();
 
   std::shared_ptr<const core::ProxyConfig> config_;
@@ -148,6 +149,7 @@ class Server {
   // Discovery and Service Connect; null without them. config_ is then the
   // effective config (the user's plus the Service Connect plan's).
   std::unique_ptr<MeshRuntime> mesh_;
+  bool mesh_metrics_ = false;  // the mesh gauges are declared (with the first runtime)
 };
 
 }  // namespace ferry::proxy

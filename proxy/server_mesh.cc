@@ -11,10 +11,17 @@
 
 namespace ferry::proxy {
 
-bool Server::start_mesh(std::string* error) {
+void Server::declare_mesh_metrics() {
+  // Once, with the first runtime (a proxy without discovery shows none).
   // The gauges read through mesh_, so they follow a runtime replaced by a
-  // reload; without one they read "not connected".
-  register_mesh_metrics(stats_, [this]() -> const MeshRuntime* { return mesh_.get(); });
+  // reload; once it is dropped they read "not connected".
+  if (!mesh_metrics_) {
+    mesh_metrics_ = true;
+    register_mesh_metrics(stats_, [this]() -> const MeshRuntime* { return mesh_.get(); });
+  }
+}
+
+bool Server::start_mesh(std::string* error) {
   if (!MeshRuntime::needed(*config_)) {
     return true;
   }
@@ -55,6 +62,7 @@ bool Server::start_mesh_registration(std::string* error) {
 }
 
 void Server::wire_mesh() {
+  declare_mesh_metrics();
   mesh_->on_change([this] { on_mesh_change(); });
   mesh_->on_rejected([this] { config_rejected_.inc(); });
 }
@@ -119,9 +127,16 @@ bool Server::apply_with_mesh(std::shared_ptr<const core::ProxyConfig> config, st
   if (!apply_effective(mesh_->effective(), error)) {
     mesh_->stop();
     std::swap(mesh_, fresh);
+    if (mesh_) {
+      metrics_.set_service_labels(mesh_->service_labels());
+    }
     return false;
   }
   if (fresh) {
+    // Not deregistered: the new runtime registers the same instance ids
+    // (FERRY_INSTANCE_ID or ip:port) again. A service the new config no
+    // longer serves stops heartbeating (ferry-control's --instance-ttl
+    // then marks it unhealthy).
     fresh->stop();
     fresh.reset();
   }
