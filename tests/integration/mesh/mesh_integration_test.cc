@@ -207,7 +207,7 @@ TEST_F(MeshTest, RollingReplacementLosesNoRequest) {
   }
   const json::value report = load.finish(40s);
   ASSERT_FALSE(report.is_null());
-  EXPECT_EQ(Load::failures(report), 0u) << report_text(report);
+  EXPECT_EQ(Load::failures(report), 0u) << report_text(report) << "\nclient:\n" << c->logs();
   for (const auto& t : tasks) {
     EXPECT_GT(t->requests(), 0u);
   }
