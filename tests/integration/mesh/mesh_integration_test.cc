@@ -296,14 +296,19 @@ TEST_F(MeshTest, ANewServiceIsReachedByAliasWithoutRestartingTheClient) {
   EXPECT_EQ(r.body, "payments " + std::to_string(payments.app_port()));
   EXPECT_NE(read_file(state.file("hosts")).find("127.255.0.1 payments"), std::string::npos)
       << read_file(state.file("hosts"));
-  // Service Connect's labels: the client has no service of its own.
-  EXPECT_EQ(c->metric("ferry_upstream_requests_total{cluster=\"sc.service.payments\",code_class="
-                      "\"2xx\",source_service=\"\",target_service=\"payments\"}"),
-            1);
-  EXPECT_EQ(payments.sidecar().metric(
-                "ferry_downstream_requests_total{listener=\"sc.ingress.payments\",code_class="
-                "\"2xx\",source_service=\"\",target_service=\"payments\"}"),
-            1);
+  // Service Connect's labels: the client has no service of its own. (A
+  // worker counts a request as it finishes, just after the response went
+  // out: read until it shows.)
+  EXPECT_TRUE(eventually([&] {
+    return c->metric(
+               "ferry_upstream_requests_total{cluster=\"sc.service.payments\",code_class="
+               "\"2xx\",source_service=\"\",target_service=\"payments\"}") == 1;
+  }));
+  EXPECT_TRUE(eventually([&] {
+    return payments.sidecar().metric(
+               "ferry_downstream_requests_total{listener=\"sc.ingress.payments\",code_class="
+               "\"2xx\",source_service=\"\",target_service=\"payments\"}") == 1;
+  }));
 }
 
 // (5) A discovery cluster of the user's own config selects instances by
