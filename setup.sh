@@ -2,7 +2,7 @@
 # ferry's one set-up script. On a fresh Debian 12 machine every subcommand first
 # installs what it needs with apt-get (packages already present are skipped).
 #
-#   ./setup.sh demo [SECONDS]   build, then run the local demo mesh (Ctrl-C stops it)
+#   ./setup.sh demo [--seconds N]  build, then run the demo mesh (Ctrl-C stops it)
 #   ./setup.sh test             build release + ASan/UBSan, run every test in both
 #   ./setup.sh bench [ARGS]     build, then benchmark ferry against HAProxy and nginx
 #   ./setup.sh build            install dependencies and build the release binaries

@@ -223,9 +223,14 @@ std::string make_identifier(std::string_view prefix, std::string_view text) {
   return out;
 }
 
-std::string address_of_slot(std::uint32_t slot) {
+std::string address_of_slot(std::uint32_t slot, std::string_view egress_network) {
+  // "127.N.0.0/16" (validated by the config loader) -> "127.N."
+  const auto second_dot = egress_network.find('.', egress_network.find('.') + 1);
+  const std::string prefix(second_dot == std::string_view::npos
+                               ? std::string_view("127.255.")
+                               : egress_network.substr(0, second_dot + 1));
   const std::uint32_t index = slot - 1;
-  return "127.255." + std::to_string(index / 254) + "." + std::to_string(index % 254 + 1);
+  return prefix + std::to_string(index / 254) + "." + std::to_string(index % 254 + 1);
 }
 
 core::ClusterConfig service_cluster(std::string name, const std::string& namespace_name,
@@ -311,8 +316,8 @@ ServiceConnectPlan plan_service_connect(const core::ServiceConnectConfig& config
     e.app_protocol = claim.settings->protocol;
     e.cluster = make_identifier("sc.service.", claim.service);
     e.listener.name = make_identifier("sc.egress.", key.first + "." + std::to_string(key.second));
-    e.listener.address = *core::SocketAddress::parse(address_of_slot(slot->second) + ":" +
-                                                     std::to_string(key.second));
+    e.listener.address = *core::SocketAddress::parse(
+        address_of_slot(slot->second, config.egress_network) + ":" + std::to_string(key.second));
     e.listener.protocol = listener_protocol(claim.settings->protocol);
     e.listener.direction = core::Direction::Egress;
     e.listener.cluster = e.cluster;
@@ -325,7 +330,7 @@ ServiceConnectPlan plan_service_connect(const core::ServiceConnectConfig& config
         service_cluster(make_identifier("sc.service.", service), config.namespace_name, service));
   }
   for (const auto& [name, slot] : plan.slots) {
-    plan.hosts.push_back({address_of_slot(slot), name});
+    plan.hosts.push_back({address_of_slot(slot, config.egress_network), name});
   }
   return plan;
 }

@@ -65,11 +65,12 @@ struct ServiceConnectPlan {
 core::ClusterConfig service_cluster(std::string name, const std::string& namespace_name,
                                     const std::string& service);
 
-// The loopback address of slot N (1-based): 127.255.0.1 ... 127.255.0.254,
-// then 127.255.1.1 ..., never a .0 or .255 last octet. kMaxLoopbackSlots in
-// all.
+// The loopback address of slot N (1-based) in `egress_network`
+// (service_connect.egress_network, "127.N.0.0/16"): 127.255.0.1 ...
+// 127.255.0.254, then 127.255.1.1 ..., never a .0 or .255 last octet.
+// kMaxLoopbackSlots in all.
 inline constexpr std::uint32_t kMaxLoopbackSlots = 256 * 254;
-std::string address_of_slot(std::uint32_t slot);
+std::string address_of_slot(std::uint32_t slot, std::string_view egress_network = "127.255.0.0/16");
 
 // Builds the plan from the config, the namespace's snapshot (null: none
 // yet, so only this task's own services and aliases) and the previous plan

@@ -8,7 +8,36 @@ namespace ferry::proxy {
 static_assert(kRetrySkipReasons == static_cast<std::size_t>(filters::NoRetryReason::Deadline) + 1,
               "one retry_skipped series per NoRetryReason");
 
-ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
+namespace {
+
+std::vector<std::string> with_services(std::vector<std::string> labels, bool service_labels) {
+  if (service_labels) {
+    labels.push_back("source_service");
+    labels.push_back("target_service");
+  }
+  return labels;
+}
+
+core::LabelValues join(core::LabelValues values, const std::vector<std::string>& more) {
+  values.insert(values.end(), more.begin(), more.end());
+  return values;
+}
+
+}  // namespace
+
+std::vector<std::string> ProxyMetrics::service_label_values(const std::string& name) const {
+  if (!service_labels) {
+    return {};
+  }
+  auto it = service_labels_by_name.find(name);
+  if (it == service_labels_by_name.end()) {
+    return {"", ""};
+  }
+  return {it->second.source, it->second.target};
+}
+
+ProxyMetrics::ProxyMetrics(core::StatsRegistry& r, bool with_service_labels)
+    : registry(r), service_labels(with_service_labels) {
   build_info = r.gauge_family("ferry_build_info", "ferry build information; always 1", {"version"});
   downstream_connections_active = r.gauge_family("ferry_downstream_connections_active",
                                                  "Open downstream connections", {"listener"});
@@ -21,7 +50,7 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
       {"listener"});
   downstream_requests = r.counter_family("ferry_downstream_requests_total",
                                          "Answered downstream requests, local replies included",
-                                         {"listener", "code_class"});
+                                         with_services({"listener", "code_class"}, service_labels));
   downstream_rejected =
       r.counter_family("ferry_downstream_rejected_total",
                        "Downstream requests rejected as bad, by reason", {"listener", "reason"});
@@ -30,10 +59,10 @@ ProxyMetrics::ProxyMetrics(core::StatsRegistry& r) : registry(r) {
   bytes_sent = r.counter_family("ferry_bytes_sent_total", "Bytes sent to downstream", {"listener"});
   upstream_requests = r.counter_family("ferry_upstream_requests_total",
                                        "Upstream requests (not attempts) by final status",
-                                       {"cluster", "code_class"});
-  upstream_request_duration =
-      r.histogram_family("ferry_upstream_request_duration_seconds", "Upstream request duration",
-                         {"cluster"}, core::default_latency_bounds(), 1e-9);
+                                       with_services({"cluster", "code_class"}, service_labels));
+  upstream_request_duration = r.histogram_family(
+      "ferry_upstream_request_duration_seconds", "Upstream request duration",
+      with_services({"cluster"}, service_labels), core::default_latency_bounds(), 1e-9);
   upstream_connections_active =
       r.gauge_family("ferry_upstream_connections_active", "Open upstream connections", {"cluster"});
   upstream_connections_total = r.counter_family("ferry_upstream_connections_total",
@@ -129,8 +158,10 @@ ListenerStats::ListenerStats(ProxyMetrics& m, const std::string& listener, bool 
     rejected.resize(static_cast<std::size_t>(core::http1::RejectReason::Count));
     return;
   }
+  const auto services = m.service_label_values(listener);
   for (std::size_t i = 0; i < 5; ++i) {
-    requests[i] = m.registry.counter(m.downstream_requests, {listener, kCodeClasses[i]});
+    requests[i] =
+        m.registry.counter(m.downstream_requests, join({listener, kCodeClasses[i]}, services));
   }
   using core::http1::RejectReason;
   for (std::size_t i = 0; i < static_cast<std::size_t>(RejectReason::Count); ++i) {
@@ -148,14 +179,17 @@ ClusterStats::ClusterStats(ProxyMetrics& m, const std::string& cluster)
       endpoints_unhealthy(m.registry.gauge(m.endpoints, {cluster, "unhealthy"})),
       endpoints_unknown(m.registry.gauge(m.endpoints, {cluster, "unknown"})),
       endpoints_ejected(m.registry.gauge(m.endpoints, {cluster, "ejected"})),
-      request_duration(m.registry.histogram(m.upstream_request_duration, {cluster})),
+      request_duration(m.registry.histogram(m.upstream_request_duration,
+                                            join({cluster}, m.service_label_values(cluster)))),
       retries(m.registry.counter(m.upstream_retries, {cluster})),
       retry_overflow(m.registry.counter(m.upstream_retry_overflow, {cluster})),
       pending_overflow(m.registry.counter(m.upstream_pending_overflow, {cluster})),
       protocol_errors(m.registry.counter(m.upstream_protocol_errors, {cluster})),
       safe_retries(m.registry.counter(m.upstream_safe_retries, {cluster})) {
+  const auto services = m.service_label_values(cluster);
   for (std::size_t i = 0; i < 5; ++i) {
-    requests[i] = m.registry.counter(m.upstream_requests, {cluster, kCodeClasses[i]});
+    requests[i] =
+        m.registry.counter(m.upstream_requests, join({cluster, kCodeClasses[i]}, services));
   }
   for (std::size_t i = 0; i < kRetrySkipReasons; ++i) {
     retry_skipped[i] =

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,30 @@ namespace ferry::proxy {
 // ferry-proxy's metric families (names and labels are DESIGN.md contracts),
 // declared once per process on the main thread.
 struct ProxyMetrics {
-  explicit ProxyMetrics(core::StatsRegistry& registry);
+  // `service_labels`: the process runs service_connect, so the HTTP request
+  // families (downstream_requests, upstream_requests,
+  // upstream_request_duration) also carry `source_service` and
+  // `target_service` (DESIGN.md, "Metrics"); empty values (= absent in
+  // Prometheus) for listeners and clusters that are not Service Connect's.
+  explicit ProxyMetrics(core::StatsRegistry& registry, bool service_labels = false);
+
+  // Service Connect's DiscoveryName / TargetDiscoveryName of one listener or
+  // cluster.
+  struct ServiceLabels {
+    std::string source;
+    std::string target;
+  };
+  // Main thread: set by the mesh wiring before listeners and clusters are
+  // (re)built; read when their series are created.
+  void set_service_labels(std::map<std::string, ServiceLabels, std::less<>> by_name) {
+    service_labels_by_name = std::move(by_name);
+  }
+  // {} without service labels; else {source, target} for `name`.
+  std::vector<std::string> service_label_values(const std::string& name) const;
 
   core::StatsRegistry& registry;
+  const bool service_labels;
+  std::map<std::string, ServiceLabels, std::less<>> service_labels_by_name;
   using Id = core::StatsRegistry::FamilyId;
   Id build_info;
   Id downstream_connections_active;

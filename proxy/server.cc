@@ -13,6 +13,7 @@
 #include "proxy/http/access_log.h"
 #include "proxy/http/http1_server_connection.h"
 #include "proxy/main_thread_release.h"
+#include "proxy/mesh_runtime.h"
 #include "proxy/snapshot.h"
 #include "proxy/tcp_proxy_session.h"
 #include "proxy/worker.h"
@@ -64,7 +65,7 @@ Server::Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers
       config_path_(std::move(config_path)),
       started_(std::chrono::steady_clock::now()),
       stats_(workers + 1),
-      metrics_(stats_),
+      metrics_(stats_, config_->service_connect.has_value()),
       build_info_(stats_.gauge(metrics_.build_info, {FERRY_VERSION})),
       dns_(context_, [this] { rebuild_snapshot(); }),
       listeners_(metrics_, workers_, reserve_, start_connection),
@@ -99,6 +100,9 @@ boost::system::result<void> Server::start(std::string* error) {
   for (unsigned i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, kIoBufferSize));
   }
+  if (!start_mesh(error)) {
+    return boost::system::error_code(EINVAL, boost::system::system_category());
+  }
   // Every socket is bound before anything runs: a conflict ends start-up
   // with nothing half-started.
   ListenerSet::Plan plan;
@@ -127,6 +131,9 @@ boost::system::result<void> Server::start(std::string* error) {
   started_workers_ = true;
   dns_.start();
   start_signals();
+  if (!start_mesh_registration(error)) {
+    return boost::system::error_code(EINVAL, boost::system::system_category());
+  }
   return {};
 }
 
@@ -167,6 +174,10 @@ bool Server::apply(std::shared_ptr<const core::ProxyConfig> config, std::string*
     *error = "draining: no config changes";
     return false;
   }
+  return apply_with_mesh(std::move(config), error);
+}
+
+bool Server::apply_effective(std::shared_ptr<const core::ProxyConfig> config, std::string* error) {
   ListenerSet::Plan plan;
   if (!listeners_.prepare(config->listeners, worker_count_, &plan, error)) {
     return false;
@@ -202,7 +213,7 @@ int Server::run() {
 
 bool Server::ready() const {
   return started_workers_ && dns_.initial_done() && drain_phase_ == DrainPhase::None &&
-         !health_check_failed_;
+         !health_check_failed_ && (!mesh_ || mesh_->ready());
 }
 
 core::SocketAddress Server::admin_address() const {
@@ -257,6 +268,9 @@ std::shared_ptr<const Cluster> Server::build_cluster(const core::ClusterConfig& 
       a.set_port(e.port);
       hosts.push_back(hosts_.get_or_create(config.name, a, e.host));
     }
+  }
+  if (mesh_) {
+    mesh_->add_hosts(config, hosts_, hosts);
   }
   auto& shared = cluster_shared_[config.name];
   if (!shared) {

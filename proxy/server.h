@@ -27,6 +27,7 @@ class AdminServer;
 class Cluster;
 class ClusterHealth;
 class ClusterShared;
+class MeshRuntime;
 class Worker;
 class RuntimeSnapshot;
 
@@ -59,7 +60,9 @@ class Server {
   // (ferry_config_updates_rejected_total), and `*error` says why.
   bool reload(std::string* error);
 
-  // Makes `config` the live config: listeners added, removed or changed
+  // Makes `config` (a user config, as loaded from the file) the live config:
+  // with discovery or service_connect it is expanded by the MeshRuntime
+  // first (server_mesh.cc); then listeners added, removed or changed
   // (ListenerSet), clusters rebuilt, a new snapshot published. All or
   // nothing. `workers` and `admin` changes take effect at the next restart.
   bool apply(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
@@ -112,6 +115,14 @@ class Server {
   std::uint32_t in_flight();
   void watch_dns_names();
   void exit_now();
+  // Mesh wiring (server_mesh.cc).
+  bool start_mesh(std::string* error);
+  bool start_mesh_registration(std::string* error);
+  bool apply_with_mesh(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
+  bool apply_effective(std::shared_ptr<const core::ProxyConfig> config, std::string* error);
+  void wire_mesh();
+  void declare_mesh_metrics();
+  void on_mesh_change();
 
   std::shared_ptr<const core::ProxyConfig> config_;
   const unsigned worker_count_;
@@ -148,6 +159,10 @@ class Server {
   bool started_workers_ = false;
   std::vector<std::function<void()>> drain_hooks_;
   int exit_code_ = 0;
+  // Discovery and Service Connect; null without them. config_ is then the
+  // effective config (the user's plus the Service Connect plan's).
+  std::unique_ptr<MeshRuntime> mesh_;
+  bool mesh_metrics_ = false;  // the mesh gauges are declared (with the first runtime)
 };
 
 }  // namespace ferry::proxy

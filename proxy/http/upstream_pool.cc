@@ -42,6 +42,16 @@ void UpstreamPool::request(UpstreamCallbacks& callbacks, bool fresh,
     callbacks.on_upstream_ready(*connection);
     return;
   }
+  if (retired_) {
+    // The host left the snapshot (a request still holding the old one
+    // picked it): no connection will come, so the request fails as never
+    // sent and the router tries another endpoint.
+    UpstreamFailure gone;
+    gone.kind = UpstreamFailure::Kind::ConnectFailed;
+    gone.provably_unprocessed = true;
+    callbacks.on_upstream_failure(gone);
+    return;
+  }
   filters::ResourceSlot pending = cluster_->breakers().try_acquire(Resource::PendingRequests);
   if (!pending) {
     cluster_->stats().pending_overflow.inc();
@@ -90,6 +100,10 @@ void UpstreamPool::on_connected(Http1UpstreamConnection* connection) {
   cluster_->stats().connections_active.inc();
   host_->stats.active_connections.fetch_add(1, std::memory_order_relaxed);
   connection->set_idle();
+  if (retired_ && waiters_.empty()) {
+    connection->close();  // nobody will ask this pool again
+    return;
+  }
   idle_.push_back(connection);
   serve_waiters();
 }
@@ -242,6 +256,17 @@ void UpstreamPool::retire() {
   std::vector<Http1UpstreamConnection*> idle = idle_;
   for (Http1UpstreamConnection* c : idle) {
     c->close();
+  }
+  // Requests queued for a connection would wait for one a retired pool no
+  // longer opens (until their timeout): they fail as never sent, so the
+  // router retries them on another endpoint. Posted: retire() runs inside
+  // the worker's snapshot swap.
+  if (!waiters_.empty()) {
+    asio::post(worker_.context(), [this, alive = std::weak_ptr<char>(alive_)] {
+      while (!alive.expired() && !waiters_.empty()) {
+        fail_waiter(/*timeout=*/false);
+      }
+    });
   }
 }
 

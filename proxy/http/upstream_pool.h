@@ -74,7 +74,9 @@ class UpstreamPool {
   std::size_t idle_count() const { return idle_.size(); }
   // Closes every idle connection and stops handing out new ones: the host
   // left the snapshot (or the process is exiting). Busy connections finish
-  // their request and close.
+  // their request and close; requests waiting for a connection, and later
+  // request() calls, fail as never sent (ConnectFailed, provably
+  // unprocessed), so the router retries them on another endpoint.
   void retire();
 
  private:

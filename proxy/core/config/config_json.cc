@@ -288,6 +288,7 @@ json::value service_connect(const ServiceConnectConfig& sc) {
   return json::object{{"namespace", json::string(sc.namespace_name)},
                       {"hosts_file", optional_string(sc.hosts_file)},
                       {"advertise_address", optional_string(sc.advertise_address)},
+                      {"egress_network", json::string(sc.egress_network)},
                       {"services", std::move(services)}};
 }
 

@@ -20,17 +20,6 @@ namespace {
 constexpr std::string_view kNotImplemented[] = {
     // Upstream protocols.
     "clusters[].protocol=http2",
-    // Registry and Service Connect.
-    "clusters[].discovery",
-    "control_plane",
-    "control_plane.region",
-    "control_plane.watch_timeout",
-    "control_plane.request_timeout",
-    "control_plane.reconnect_backoff",
-    "control_plane.heartbeat_interval",
-    "service_connect",
-    "service_connect.hosts_file",
-    "service_connect.advertise_address",
 };
 
 struct Match {

@@ -345,7 +345,11 @@ struct ServiceConnectConfig {
   std::string namespace_name;                    // key `namespace`; required
   std::optional<std::string> hosts_file;         // extension; absent: not managed
   std::optional<std::string> advertise_address;  // extension; absent: primary IPv4
-  std::vector<ServiceConnectService> services;   // none: a client only
+  // Extension: the loopback /16 egress listeners take their addresses from,
+  // "127.N.0.0/16" (N 1-255). Only tasks that share one network namespace
+  // (tests, the demo) need different ones.
+  std::string egress_network = "127.255.0.0/16";
+  std::vector<ServiceConnectService> services;  // none: a client only
 
   friend bool operator==(const ServiceConnectConfig&, const ServiceConnectConfig&) = default;
 };

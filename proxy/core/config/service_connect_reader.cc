@@ -1,5 +1,7 @@
 #include <set>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "proxy/core/config/config_enums.h"
@@ -112,6 +114,28 @@ void check_unique(ReadContext& ctx, const std::string& base,
   }
 }
 
+bool is_egress_network(const std::string& text) {
+  constexpr std::string_view kHead = "127.";
+  constexpr std::string_view kTail = ".0.0/16";
+  if (text.size() <= kHead.size() + kTail.size() || !text.starts_with(kHead) ||
+      !text.ends_with(kTail)) {
+    return false;
+  }
+  const std::string_view octet =
+      std::string_view(text).substr(kHead.size(), text.size() - kHead.size() - kTail.size());
+  if (octet.size() > 3 || (octet.size() > 1 && octet[0] == '0')) {
+    return false;
+  }
+  int value = 0;
+  for (char c : octet) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + (c - '0');
+  }
+  return value >= 1 && value <= 255;
+}
+
 }  // namespace
 
 void read_service_connect(MapReader& reader, ServiceConnectConfig& out) {
@@ -125,6 +149,11 @@ void read_service_connect(MapReader& reader, ServiceConnectConfig& out) {
       !is_ip_literal(*out.advertise_address)) {
     reader.error("advertise_address", "invalid advertise_address \"" + *out.advertise_address +
                                           "\" (an IPv4 or IPv6 address without port)");
+  }
+  if (reader.string("egress_network", out.egress_network) &&
+      !is_egress_network(out.egress_network)) {
+    reader.error("egress_network", "invalid egress_network \"" + out.egress_network +
+                                       "\" (a loopback /16, \"127.N.0.0/16\" with N 1-255)");
   }
   reader.map_list("services", [&](MapReader& m, std::size_t) {
     read_service(m, out.services.emplace_back(), out.namespace_name);

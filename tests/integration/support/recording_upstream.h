@@ -95,6 +95,8 @@ class RecordingUpstream {
     // Waits this long after each request head before reading its body (to
     // show that a sender is held back rather than buffered without bound).
     std::chrono::milliseconds body_read_delay{0};
+    // 127.0.0.1:port; 0: an ephemeral port.
+    std::uint16_t port = 0;
   };
 
   RecordingUpstream();

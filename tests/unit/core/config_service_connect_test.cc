@@ -203,3 +203,33 @@ service_connect:
 
 }  // namespace
 }  // namespace ferry::core
+
+namespace ferry::core {
+namespace {
+
+TEST(ServiceConnectConfig, EgressNetworkIsALoopbackSlash16) {
+  const LoadResult ok = testing::parse(R"(
+control_plane: {addresses: [127.0.0.1:9000]}
+service_connect: {namespace: mesh, egress_network: 127.254.0.0/16}
+)");
+  ASSERT_TRUE(ok.ok()) << testing::describe(ok.errors);
+  EXPECT_EQ(ok.config->service_connect->egress_network, "127.254.0.0/16");
+  const LoadResult fallback = testing::parse(R"(
+control_plane: {addresses: [127.0.0.1:9000]}
+service_connect: {namespace: mesh}
+)");
+  ASSERT_TRUE(fallback.ok()) << testing::describe(fallback.errors);
+  EXPECT_EQ(fallback.config->service_connect->egress_network, "127.255.0.0/16");
+  for (const char* bad : {"10.0.0.0/16", "127.0.0.0/16", "127.256.0.0/16", "127.01.0.0/16",
+                          "127.5.0.0/24", "127.5.1.0/16", "127..0.0/16"}) {
+    const std::string text = std::string("control_plane: {addresses: [127.0.0.1:9000]}\n") +
+                             "service_connect: {namespace: mesh, egress_network: \"" + bad +
+                             "\"}\n";
+    EXPECT_TRUE(
+        testing::rejects(text, 2, "service_connect.egress_network", "invalid egress_network"))
+        << bad;
+  }
+}
+
+}  // namespace
+}  // namespace ferry::core

@@ -195,6 +195,8 @@ TEST(ServiceConnectPlanTest, SlotAddressesSkipZeroAndBroadcastOctets) {
   EXPECT_EQ(address_of_slot(254), "127.255.0.254");
   EXPECT_EQ(address_of_slot(255), "127.255.1.1");
   EXPECT_EQ(address_of_slot(kMaxLoopbackSlots), "127.255.255.254");
+  EXPECT_EQ(address_of_slot(1, "127.254.0.0/16"), "127.254.0.1");
+  EXPECT_EQ(address_of_slot(255, "127.9.0.0/16"), "127.9.1.1");
 }
 
 TEST(ServiceConnectPlanTest, ConflictingClaimsGoToThePreviousOwnerElseTheFirstName) {
