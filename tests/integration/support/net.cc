@@ -204,9 +204,19 @@ HttpResponse http_request(const std::string& address, const std::string& method,
   if (!body.empty() || method == "POST" || method == "PUT") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
-  req += "\r\n" + body;
+  req += "\r\n";
   if (!s.send_all(req)) {
     return {};
+  }
+  // As curl and the SDKs do: stop sending the body once the server answered
+  // early (413, 401...), then read that answer. A server that stops reading
+  // and closes would otherwise reset the connection under our feet.
+  constexpr std::size_t kChunk = 64 * 1024;
+  for (std::size_t sent = 0; sent < body.size(); sent += kChunk) {
+    pollfd p{s.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 1 || !s.send_all(body.substr(sent, kChunk))) {
+      break;
+    }
   }
   return parse_http_response(s.read_all(timeout));
 }
