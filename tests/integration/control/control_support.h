@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,9 @@ class EtcdProcess {
   // etcdctl with the given args against this member.
   CommandResult etcdctl(const std::vector<std::string>& args) const;
   std::int64_t revision() const;
+  // SIGSTOP / SIGCONT: an etcd that accepts connections but never answers.
+  void freeze() { process_->signal(SIGSTOP); }
+  void thaw() { process_->signal(SIGCONT); }
 
  private:
   TempDir dir_;

@@ -212,15 +212,12 @@ TEST_F(TwoReplicas, WithoutEtcdWritesAre503AndReadinessFails) {
   ASSERT_EQ(cloudmap_request(one_.address(), "CreateHttpNamespace", R"({"Name":"d.local"})").status,
             200);
   etcd_.etcdctl({"endpoint", "health"});
-  // Freeze etcd: requests time out (--etcd-timeout 2s).
-  const CommandResult pid = run_command({"pgrep", "-f", "-n", "etcd --name t"});
-  ASSERT_EQ(pid.exit_code, 0);
-  const std::string etcd_pid = trim(pid.out);
-  run_command({"kill", "-STOP", etcd_pid});
+  // Freeze etcd (this test's own process): requests time out (--etcd-timeout 2s).
+  etcd_.freeze();
   const HttpResponse write =
       cloudmap_request(one_.address(), "CreateHttpNamespace", R"({"Name":"e.local"})");
   EXPECT_EQ(write.status, 503) << write.body;
-  run_command({"kill", "-CONT", etcd_pid});
+  etcd_.thaw();
   EXPECT_TRUE(eventually(
       [&] {
         return cloudmap_request(one_.address(), "CreateHttpNamespace", R"({"Name":"f.local"})")
