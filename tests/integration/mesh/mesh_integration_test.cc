@@ -156,7 +156,8 @@ TEST_F(MeshTest, StaticStabilityWhileTheControlPlaneIsDown) {
   ASSERT_TRUE(endpoints_become(*c, 2));
 
   Load load("http://" + address + "/", 200, "6s");
-  std::this_thread::sleep_for(1s);  // traffic flows before the kill
+  // Traffic flows to both tasks before the kill.
+  ASSERT_TRUE(eventually([&] { return b1->requests() > 0 && b2->requests() > 0; }, 5s));
   control_->process().signal(SIGKILL);
   ASSERT_TRUE(control_->process().wait(5s).has_value());
   EXPECT_TRUE(eventually([&] { return c->metric("ferry_control_plane_connected") == 0; }, 20s));
@@ -194,7 +195,13 @@ TEST_F(MeshTest, RollingReplacementLosesNoRequest) {
   ASSERT_TRUE(endpoints_become(*c, 3));
 
   Load load(url, 200, "24s");
-  std::this_thread::sleep_for(500ms);
+  // Traffic reaches every task before the first replacement.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return std::all_of(tasks.begin(), tasks.end(),
+                           [](const auto& t) { return t->requests() > 0; });
+      },
+      5s));
   std::vector<std::unique_ptr<Task>> replaced;
   for (int i = 0; i < 3; ++i) {
     auto fresh = backend();

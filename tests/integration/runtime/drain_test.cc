@@ -1,5 +1,6 @@
 // DESIGN.md's drain sequence, on the real binary.
 #include <signal.h>
+#include <atomic>
 
 #include <thread>
 
@@ -38,16 +39,19 @@ TEST(Drain, SigtermFinishesTheTransferInFlightServesThePropagationWindowAndExits
   Socket long_one = Socket::connect(ingress);
   ASSERT_TRUE(long_one.valid());
   std::string echoed;
+  std::atomic<bool> flowing{false};
   std::thread slow([&] {
     for (int i = 0; i < 25; ++i) {
       long_one.send_all("chunk" + std::to_string(i) + ";");
       echoed += long_one.read_some(5s);
+      flowing = true;
       std::this_thread::sleep_for(100ms);  // pacing the client, not waiting for a condition
     }
     long_one.shutdown_write();
     echoed += long_one.read_all(10s);
   });
-  std::this_thread::sleep_for(200ms);  // let the transfer begin
+  // The transfer is under way (a first echo came back) before the signal.
+  EXPECT_TRUE(eventually([&] { return flowing.load(); }, 5s));
   proxy.process().signal(SIGTERM);
 
   // Step 1: /ready fails at once.
