@@ -133,6 +133,19 @@ EndpointView endpoint(const ProxyProcess& proxy, const std::string& cluster,
   return {};
 }
 
+std::string cluster_metrics(const ProxyProcess& proxy, const std::string& cluster) {
+  const HttpResponse r = proxy.admin_get("/metrics");
+  const std::string label = "cluster=\"" + cluster + "\"";
+  std::string out;
+  std::istringstream lines(r.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(label) != std::string::npos) {
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
 std::string endpoint_list(const std::vector<const ScriptedUpstream*>& upstreams) {
   std::string out = "[";
   for (std::size_t i = 0; i < upstreams.size(); ++i) {

@@ -52,6 +52,9 @@ std::vector<EndpointView> endpoints(const ProxyProcess& proxy, const std::string
 EndpointView endpoint(const ProxyProcess& proxy, const std::string& cluster,
                       const std::string& address);
 
+// The /metrics lines that name `cluster`, for a failure message.
+std::string cluster_metrics(const ProxyProcess& proxy, const std::string& cluster);
+
 // "[a, b, c]" of the upstreams' addresses, for an `endpoints:` key.
 std::string endpoint_list(const std::vector<const ScriptedUpstream*>& upstreams);
 
