@@ -15,10 +15,6 @@ using Presence = RequestReader::Presence;
 namespace {
 
 constexpr std::string_view kNamespaceNamePattern = "^[!-~]{1,1024}$";
-constexpr std::string_view kServiceNamePattern =
-    "((?=^.{1,127}$)^([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\\.([a-zA-Z0-9_]["
-    "a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*$)|(^\\.$)";
-
 using Filter = std::vector<std::pair<std::string_view, std::string_view>>;
 
 bool matches(const Instance& instance, const Filter& filter) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,15 @@ inline ApiError api_error(std::string code, std::string message, int status = 40
 }
 inline ApiError invalid_input(std::string message) {
   return api_error("InvalidInput", std::move(message));
+}
+inline ApiError namespace_not_found(std::string_view id) {
+  return api_error("NamespaceNotFound", "No namespace exists with the ID " + std::string(id));
+}
+inline ApiError service_not_found(std::string_view id) {
+  return api_error("ServiceNotFound", "No service exists with the ID " + std::string(id));
+}
+inline ApiError instance_not_found(std::string_view id) {
+  return api_error("InstanceNotFound", "No instance exists with the ID " + std::string(id));
 }
 // Disk full, etcd unreachable, a commit that failed: the write did not happen
 // (or its outcome is unknown) and may be retried. Never a 2xx.

@@ -12,14 +12,6 @@ namespace {
 
 constexpr std::string_view kInstanceIdPattern = "^[0-9a-zA-Z_/:.@-]+$";
 
-ApiError service_not_found(std::string_view id) {
-  return api_error("ServiceNotFound", "No service exists with the ID " + std::string(id));
-}
-
-ApiError instance_not_found(std::string_view id) {
-  return api_error("InstanceNotFound", "No instance exists with the ID " + std::string(id));
-}
-
 }  // namespace
 
 void Api::register_instance(const json::object& body, Done& done) {

@@ -10,10 +10,6 @@ using Presence = RequestReader::Presence;
 
 namespace {
 
-constexpr std::string_view kServiceNamePattern =
-    "((?=^.{1,127}$)^([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\\.([a-zA-Z0-9_]["
-    "a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*$)|(^\\.$)";
-
 // DNS records and Route 53 health checks need a DNS namespace and Route 53;
 // refuse them clearly instead of storing settings that would do nothing.
 std::optional<ApiError> refuse_dns_settings(const json::object& object, std::string_view path) {

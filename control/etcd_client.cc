@@ -43,6 +43,11 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+boost::json::object etcd_put_op(const std::string& key, std::string_view value) {
+  return {{"request_put",
+           boost::json::object{{"key", base64_encode(key)}, {"value", base64_encode(value)}}}};
+}
+
 std::optional<std::string> base64_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size() / 4 * 3);

@@ -28,6 +28,8 @@ namespace ferry::control {
 // etcd v3's JSON gateway speaks base64 keys and values and int64s as strings.
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
+// A transaction's put of `value` at `key`.
+boost::json::object etcd_put_op(const std::string& key, std::string_view value);
 // The smallest key greater than every key starting with `prefix` (range_end).
 std::string prefix_end(std::string_view prefix);
 // An int64 the gateway wrote as a string (or a number); 0 when absent.

@@ -21,11 +21,6 @@ namespace {
 constexpr std::size_t kMaxTxnOps = 128;
 constexpr std::size_t kMaxRequestBytes = 1536 * 1024;
 
-json::object put_op(const std::string& key, std::string_view value) {
-  return {
-      {"request_put", json::object{{"key", base64_encode(key)}, {"value", base64_encode(value)}}}};
-}
-
 json::object delete_op(const std::string& key) {
   return {{"request_delete_range", json::object{{"key", base64_encode(key)}}}};
 }
@@ -180,13 +175,13 @@ json::object EtcdStore::transaction(const ChangeSet& changes) const {
   for (const RecordChange& change : changes.changes) {
     const std::string key = options_.prefix + change.key;
     success.push_back(change.is_delete() ? delete_op(key)
-                                         : put_op(key, encode_record(change.value)));
+                                         : etcd_put_op(key, encode_record(change.value)));
   }
   for (const IndexChange& index : changes.indexes) {
     const std::string key = options_.prefix + index.key;
-    success.push_back(index.put ? put_op(key, "1") : delete_op(key));
+    success.push_back(index.put ? etcd_put_op(key, "1") : delete_op(key));
   }
-  success.push_back(put_op(options_.prefix + "meta/last", ""));
+  success.push_back(etcd_put_op(options_.prefix + "meta/last", ""));
   return {{"compare", std::move(compare)}, {"success", std::move(success)}};
 }
 

@@ -14,15 +14,6 @@
 namespace ferry::control {
 namespace json = boost::json;
 
-namespace {
-
-json::object put_op(const std::string& key, std::string_view value) {
-  return {
-      {"request_put", json::object{{"key", base64_encode(key)}, {"value", base64_encode(value)}}}};
-}
-
-}  // namespace
-
 // A paginated listing at one revision.
 struct EtcdStore::Listing {
   std::int64_t revision = 0;  // fixed by the first page
@@ -61,7 +52,7 @@ void EtcdStore::ensure_epoch(std::function<void(bool)> next) {
                                            {"target", "CREATE"},
                                            {"result", "EQUAL"},
                                            {"create_revision", "0"}}}},
-      {"success", json::array{put_op(key, fresh)}},
+      {"success", json::array{etcd_put_op(key, fresh)}},
       {"failure",
        json::array{json::object{{"request_range", json::object{{"key", base64_encode(key)}}}}}}};
   client_.call(

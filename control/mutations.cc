@@ -55,17 +55,6 @@ void add_operation(ChangeSet& out, const std::string& id, OperationType type, Ti
                                                                 std::move(instance_id)})));
 }
 
-MutationResult fail(ApiError error) {
-  return {std::move(error), {}};
-}
-
-ApiError namespace_not_found(std::string_view id) {
-  return api_error("NamespaceNotFound", "No namespace exists with the ID " + std::string(id));
-}
-ApiError service_not_found(std::string_view id) {
-  return api_error("ServiceNotFound", "No service exists with the ID " + std::string(id));
-}
-
 }  // namespace
 
 std::string operation_reply(std::string_view operation_id) {

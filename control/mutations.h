@@ -28,6 +28,10 @@ struct MutationResult {
   std::string reply;  // the JSON response body on success
 };
 
+inline MutationResult fail(ApiError error) {
+  return {std::move(error), {}};
+}
+
 struct Mutation {
   std::string action;  // for logs and metrics
   std::function<MutationResult(const RegistryState& state, ChangeSet& out)> evaluate;

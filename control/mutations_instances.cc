@@ -7,17 +7,6 @@
 namespace ferry::control {
 namespace {
 
-MutationResult fail(ApiError error) {
-  return {std::move(error), {}};
-}
-
-ApiError service_not_found(std::string_view id) {
-  return api_error("ServiceNotFound", "No service exists with the ID " + std::string(id));
-}
-ApiError instance_not_found(std::string_view id) {
-  return api_error("InstanceNotFound", "No instance exists with the ID " + std::string(id));
-}
-
 HealthStatus initial_health(const Service& service, const Attributes& attributes) {
   if (!service.custom_health) {
     return HealthStatus::Unknown;

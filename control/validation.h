@@ -12,6 +12,11 @@ namespace ferry::control {
 // written out by hand: no regex engine on the request path, and no pattern
 // that can backtrack.
 
+// The ServiceName pattern as the API's validation messages quote it.
+inline constexpr std::string_view kServiceNamePattern =
+    "((?=^.{1,127}$)^([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\\.([a-zA-Z0-9_]["
+    "a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*$)|(^\\.$)";
+
 // NamespaceNameHttp: ^(?!arn:)[!-~]{1,1024}$
 bool is_valid_http_namespace_name(std::string_view name);
 // NamespaceName (DiscoverInstances): ^[!-~]{1,1024}$

@@ -11,18 +11,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "discovery/cloud_map_ids.h"
 #include "discovery/self_registration.h"
 #include "discovery/service_attributes.h"
 
 namespace ferry::discovery {
 namespace {
-
-bool is_instance_id(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-           c == '/' || c == ':' || c == '.' || c == '@' || c == '-';
-  });
-}
 
 // FERRY_INSTANCE_ATTRIBUTES: "key=value,key=value".
 std::map<std::string, std::string> parse_extra_attributes(std::string_view text) {

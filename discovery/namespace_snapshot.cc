@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "discovery/cloud_map_ids.h"
 #include "discovery/service_attributes.h"
 
 namespace ferry::discovery {
@@ -72,20 +73,6 @@ class Checker {
 
 bool is_printable_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c >= '!' && c <= '~'; });
-}
-
-bool is_instance_id(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-           c == '/' || c == ':' || c == '.' || c == '@' || c == '-';
-  });
-}
-
-bool is_service_id(std::string_view id) {
-  return id.size() > 4 && id.size() <= 68 && id.substr(0, 4) == "srv-" &&
-         std::all_of(id.begin() + 4, id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-         });
 }
 
 std::optional<filters::HealthStatus> parse_health(std::string_view text) {

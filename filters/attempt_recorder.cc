@@ -5,8 +5,6 @@
 namespace ferry::filters {
 namespace {
 
-constexpr auto kRelaxed = std::memory_order_relaxed;
-
 // True when the increment made the counter reach the threshold exactly, so
 // one streak posts one notification however many workers add to it.
 bool bump_reaches(std::atomic<std::uint32_t>& counter, std::uint32_t threshold) {

@@ -9,6 +9,10 @@
 
 namespace ferry::filters {
 
+// Host counters and flags are independent facts read by workers and main:
+// none orders other memory, so every access is relaxed.
+inline constexpr auto kRelaxed = std::memory_order_relaxed;
+
 enum class HealthStatus : std::uint8_t { Unknown, Healthy, Unhealthy };
 
 const char* to_string(HealthStatus status);

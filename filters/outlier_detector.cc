@@ -8,8 +8,6 @@
 namespace ferry::filters {
 namespace {
 
-constexpr auto kRelaxed = std::memory_order_relaxed;
-
 void reset_consecutive(Host& host) {
   host.stats.consecutive_5xx.store(0, kRelaxed);
   host.stats.consecutive_gateway_failures.store(0, kRelaxed);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "proxy/core/asio_address.h"
 #include "proxy/core/http1/message_client.h"
 #include "proxy/core/log.h"
 
@@ -14,13 +15,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 using filters::HealthCheckResult;
-
-tcp::endpoint to_endpoint(const core::SocketAddress& address) {
-  tcp::endpoint endpoint;
-  std::memcpy(endpoint.data(), address.data(), address.size());
-  endpoint.resize(address.size());
-  return endpoint;
-}
 
 std::chrono::milliseconds to_millis(core::Duration d) {
   return std::max(std::chrono::milliseconds(1),
@@ -126,7 +120,7 @@ void HealthChecker::on_http_response(const error_code& ec, const core::http1::Re
 void HealthChecker::run_tcp_check() {
   tcp_.emplace(io_);
   tcp_timed_out_ = false;
-  tcp_->async_connect(to_endpoint(host_->address()),
+  tcp_->async_connect(core::to_endpoint(host_->address()),
                       [weak = weak_from_this()](const error_code& ec) {
                         auto self = weak.lock();
                         if (!self) {

@@ -11,8 +11,10 @@
 
 #include "filters/host.h"
 #include "proxy/cluster.h"
+#include "proxy/core/asio_address.h"
 #include "proxy/core/log.h"
 #include "proxy/snapshot.h"
+#include "proxy/upstream_socket.h"
 #include "proxy/worker.h"
 
 namespace ferry::proxy {
@@ -23,26 +25,8 @@ using asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
-// Reads in a row on one direction before yielding to other connections.
-constexpr int kReadsPerTurn = 16;
 // Endpoints tried per connection: the first pick and one failover.
 constexpr int kMaxConnectAttempts = 2;
-
-tcp::endpoint to_endpoint(const core::SocketAddress& address) {
-  tcp::endpoint endpoint;
-  std::memcpy(endpoint.data(), address.data(), address.size());
-  endpoint.resize(address.size());
-  return endpoint;
-}
-
-void set_int_option(tcp::socket& socket, int level, int name, int value) {
-  ::setsockopt(socket.native_handle(), level, name, &value, sizeof value);
-}
-
-int whole_seconds(core::Duration d) {
-  return static_cast<int>(
-      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(d).count()));
-}
 
 }  // namespace
 
@@ -148,7 +132,7 @@ void TcpProxySession::connect_next() {
   upstream_.close(ignored);
   upstream_ = tcp::socket(worker_.context());
   upstream_.async_connect(
-      to_endpoint(host->address()),
+      core::to_endpoint(host->address()),
       [self = shared_from_this()](const error_code& ec) { self->on_connected(ec); });
   const auto timeout = cluster_->shared().config().connect_timeout;
   if (timeout.count() > 0) {
@@ -187,22 +171,7 @@ void TcpProxySession::on_connected(const error_code& ec) {
 }
 
 void TcpProxySession::configure_upstream() {
-  const core::ClusterConfig& c = cluster_->shared().config();
-  error_code ec;
-  upstream_.non_blocking(true, ec);
-  set_int_option(upstream_, IPPROTO_TCP, TCP_NODELAY, 1);
-  // Keepalive and TCP_USER_TIMEOUT notice a blackholed peer that would
-  // otherwise hold the connection until the idle timeout.
-  if (c.tcp_keepalive.time.count() > 0) {
-    set_int_option(upstream_, SOL_SOCKET, SO_KEEPALIVE, 1);
-    set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPIDLE, whole_seconds(c.tcp_keepalive.time));
-    set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPINTVL, whole_seconds(c.tcp_keepalive.interval));
-    set_int_option(upstream_, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(c.tcp_keepalive.probes));
-  }
-  if (c.tcp_user_timeout.count() > 0) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.tcp_user_timeout);
-    set_int_option(upstream_, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(ms.count()));
-  }
+  configure_upstream_socket(upstream_, cluster_->shared().config());
 }
 
 void TcpProxySession::start_flows() {

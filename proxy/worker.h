@@ -19,6 +19,10 @@ class RuntimeSnapshot;
 class ConnectionSet;
 class UpstreamPools;
 
+// Reads in a row on one connection (one direction of a TCP session) before it
+// yields the worker to the other connections.
+inline constexpr int kReadsPerTurn = 16;
+
 // One worker thread: its own io_context (concurrency hint 1), and everything
 // its connections touch — the current snapshot, the buffer pool, the set of
 // live connections. Nothing here is shared with other workers; the only way in

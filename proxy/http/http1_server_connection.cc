@@ -22,9 +22,8 @@ using core::http1::ParseEvent;
 using core::http1::RejectReason;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kReadsPerTurn = 16;
 constexpr auto kLingerAfterClose = std::chrono::seconds(2);
-constexpr Clock::time_point kNever{};
+constexpr Clock::time_point kNoDeadline{};
 
 // An HTTP/2 client that opened with the prior-knowledge preface gets an
 // answer it understands: SETTINGS, then GOAWAY(HTTP_1_1_REQUIRED).
@@ -207,7 +206,7 @@ void Http1ServerConnection<Socket>::process_input() {
     stream_->on_batch_end();
   }
   // The header deadline runs from the first byte of a request.
-  if (!in_request_ && head_deadline_ == kNever && !parser_->idle()) {
+  if (!in_request_ && head_deadline_ == kNoDeadline && !parser_->idle()) {
     const auto timeout = runtime_->config().request_headers_timeout;
     if (timeout.count() > 0) {
       head_deadline_ = Clock::now() + timeout;
@@ -245,7 +244,7 @@ bool Http1ServerConnection<Socket>::handle_step(const core::http1::ParseStep& st
 
 template <typename Socket>
 void Http1ServerConnection<Socket>::on_head() {
-  head_deadline_ = kNever;
+  head_deadline_ = kNoDeadline;
   in_request_ = true;
   request_complete_ = false;
   response_done_ = false;
@@ -703,7 +702,7 @@ void Http1ServerConnection<Socket>::on_timer(const error_code& ec) {
     }
     return;
   }
-  if (head_deadline_ != kNever) {
+  if (head_deadline_ != kNoDeadline) {
     if (now >= head_deadline_) {
       core::http1::ParseError timeout;
       timeout.reason = RejectReason::HeaderTimeout;

@@ -9,9 +9,11 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/cluster.h"
+#include "proxy/core/asio_address.h"
 #include "proxy/core/http1/serializer.h"
 #include "proxy/core/log.h"
 #include "proxy/http/upstream_pool.h"
+#include "proxy/upstream_socket.h"
 #include "proxy/worker.h"
 
 namespace ferry::proxy {
@@ -21,24 +23,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 using core::http1::ParseEvent;
-
-constexpr int kReadsPerTurn = 16;
-
-tcp::endpoint to_endpoint(const core::SocketAddress& address) {
-  tcp::endpoint endpoint;
-  std::memcpy(endpoint.data(), address.data(), address.size());
-  endpoint.resize(address.size());
-  return endpoint;
-}
-
-void set_int_option(tcp::socket& socket, int level, int name, int value) {
-  ::setsockopt(socket.native_handle(), level, name, &value, sizeof value);
-}
-
-int whole_seconds(core::Duration d) {
-  return static_cast<int>(
-      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(d).count()));
-}
 
 }  // namespace
 
@@ -54,7 +38,7 @@ Http1UpstreamConnection::~Http1UpstreamConnection() = default;
 
 void Http1UpstreamConnection::connect(std::chrono::steady_clock::duration timeout) {
   socket_.async_connect(
-      to_endpoint(pool_.host().address()),
+      core::to_endpoint(pool_.host().address()),
       [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
   if (timeout.count() > 0) {
     connect_timer_.expires_after(timeout);
@@ -86,20 +70,7 @@ void Http1UpstreamConnection::on_connect(const error_code& ec) {
 }
 
 void Http1UpstreamConnection::configure_socket() {
-  const core::ClusterConfig& c = cluster_->config();
-  error_code ec;
-  socket_.non_blocking(true, ec);
-  set_int_option(socket_, IPPROTO_TCP, TCP_NODELAY, 1);
-  if (c.tcp_keepalive.time.count() > 0) {
-    set_int_option(socket_, SOL_SOCKET, SO_KEEPALIVE, 1);
-    set_int_option(socket_, IPPROTO_TCP, TCP_KEEPIDLE, whole_seconds(c.tcp_keepalive.time));
-    set_int_option(socket_, IPPROTO_TCP, TCP_KEEPINTVL, whole_seconds(c.tcp_keepalive.interval));
-    set_int_option(socket_, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(c.tcp_keepalive.probes));
-  }
-  if (c.tcp_user_timeout.count() > 0) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.tcp_user_timeout);
-    set_int_option(socket_, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(ms.count()));
-  }
+  configure_upstream_socket(socket_, cluster_->config());
 }
 
 void Http1UpstreamConnection::attach(UpstreamCallbacks& callbacks) {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "proxy/core/asio_address.h"
 #include "proxy/core/http1/server_connection.h"
 #include "proxy/core/log.h"
 
@@ -21,18 +22,6 @@ namespace {
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-
-tcp::endpoint to_endpoint(const SocketAddress& address) {
-  tcp::endpoint endpoint;
-  std::memcpy(endpoint.data(), address.data(), address.size());
-  endpoint.resize(address.size());
-  return endpoint;
-}
-
-SocketAddress from_endpoint(const tcp::endpoint& endpoint) {
-  return SocketAddress::from_sockaddr(endpoint.data(), static_cast<socklen_t>(endpoint.size()))
-      .value_or(SocketAddress());
-}
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include <boost/beast/http/basic_parser.hpp>
 
+#include "proxy/core/http1/beast_text.h"
 #include "proxy/core/http1/char_class.h"
 #include "proxy/core/http1/field_rules.h"
 #include "proxy/core/http1/head_reader.h"
@@ -11,10 +12,6 @@ namespace {
 namespace beast_http = boost::beast::http;
 using boost::beast::error_code;
 using BeastView = boost::beast::string_view;
-
-std::string_view sv(BeastView v) {
-  return {v.data(), v.size()};
-}
 
 // The field a failed Beast parse stopped at: line `index` of the block
 // (line 0 is the start line). Only used on the error path.

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <utility>
 
+#include "proxy/core/text.h"
+
 namespace ferry::core {
 namespace {
 
@@ -88,18 +90,8 @@ std::string remove_dot_segments(std::string_view path) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 void append_collapsed(std::string& out, std::string_view value) {
-  value = trim(value);
+  value = trim_ows(value);
   bool in_space = false;
   for (char c : value) {
     if (c == ' ' || c == '\t') {
@@ -112,20 +104,6 @@ void append_collapsed(std::string& out, std::string_view value) {
     in_space = false;
     out.push_back(c);
   }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto ca = static_cast<unsigned char>(a[i]);
-    const auto cb = static_cast<unsigned char>(b[i]);
-    if (std::tolower(ca) != std::tolower(cb)) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace

@@ -5,25 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "proxy/core/text.h"
+
 namespace ferry::core {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 struct PendingProfile {
   std::string name;
@@ -48,9 +33,9 @@ std::string section(std::string_view line, std::vector<PendingProfile>& pending)
   if (line.back() != ']') {
     return "malformed section header";
   }
-  std::string_view name = trim(line.substr(1, line.size() - 2));
+  std::string_view name = trim_space(line.substr(1, line.size() - 2));
   if (name.substr(0, 8) == "profile ") {
-    name = trim(name.substr(8));
+    name = trim_space(name.substr(8));
   }
   if (name.empty()) {
     return "empty profile name";
@@ -73,8 +58,8 @@ std::string setting(std::string_view line, std::vector<PendingProfile>& pending)
   if (pending.empty()) {
     return "setting outside any [profile] section";
   }
-  const std::string key = lower(trim(line.substr(0, eq)));
-  const std::string_view value = trim(line.substr(eq + 1));
+  const std::string key = lower(trim_space(line.substr(0, eq)));
+  const std::string_view value = trim_space(line.substr(eq + 1));
   PendingProfile& profile = pending.back();
   if (key == "aws_access_key_id") {
     profile.credentials.access_key_id = value;
@@ -99,7 +84,7 @@ std::optional<CredentialsFile> CredentialsFile::parse(std::string_view text,
     if (end == std::string_view::npos) {
       end = text.size();
     }
-    const std::string_view line = trim(text.substr(pos, end - pos));
+    const std::string_view line = trim_space(text.substr(pos, end - pos));
     ++line_no;
     pos = end + 1;
     if (line.empty() || line.front() == '#' || line.front() == ';') {

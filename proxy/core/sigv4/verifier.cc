@@ -6,27 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/core/text.h"
+
 namespace ferry::core {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 const HeaderField* find_header(std::span<const HeaderField> headers, std::string_view name) {
   for (const HeaderField& h : headers) {
@@ -59,19 +44,19 @@ struct ParsedAuthorization {
 // "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."; an
 // empty string on success, else what is missing (AWS's wording).
 std::string parse_authorization(std::string_view header, ParsedAuthorization& out) {
-  header = trim(header);
+  header = trim_ows(header);
   if (header.substr(0, kAlgorithm.size()) != kAlgorithm ||
       (header.size() > kAlgorithm.size() && header[kAlgorithm.size()] != ' ')) {
     return "Unsupported authorization type; only AWS4-HMAC-SHA256 is accepted.";
   }
   for (std::string_view part : split(header.substr(kAlgorithm.size()), ',')) {
-    part = trim(part);
+    part = trim_ows(part);
     const std::size_t eq = part.find('=');
     if (eq == std::string_view::npos) {
       continue;
     }
-    const std::string_view key = trim(part.substr(0, eq));
-    const std::string_view value = trim(part.substr(eq + 1));
+    const std::string_view key = trim_ows(part.substr(0, eq));
+    const std::string_view value = trim_ows(part.substr(eq + 1));
     if (key == "Credential") {
       out.credential = value;
     } else if (key == "SignedHeaders") {
@@ -214,14 +199,15 @@ std::optional<SigV4Verdict> check_headers(const SigningInput& request,
   }
   if (!credentials.session_token.empty()) {
     const HeaderField* token = find_header(request.headers, "x-amz-security-token");
-    if (token == nullptr || !constant_time_equal(trim(token->value), credentials.session_token)) {
+    if (token == nullptr ||
+        !constant_time_equal(trim_ows(token->value), credentials.session_token)) {
       return refuse(SigV4Status::UnrecognizedClient,
                     "The security token included in the request is invalid.", akid);
     }
   }
   if (const HeaderField* claimed = find_header(request.headers, "x-amz-content-sha256");
-      claimed != nullptr && trim(claimed->value) != "UNSIGNED-PAYLOAD" &&
-      !iequals(trim(claimed->value), payload_hash)) {
+      claimed != nullptr && trim_ows(claimed->value) != "UNSIGNED-PAYLOAD" &&
+      !iequals(trim_ows(claimed->value), payload_hash)) {
     return refuse(SigV4Status::InvalidSignature,
                   "The provided 'x-amz-content-sha256' header does not match what was computed.",
                   akid);
@@ -261,7 +247,7 @@ SigV4Verdict SigV4Verifier::verify(const SigningInput& request,
     return refuse(SigV4Status::IncompleteSignature,
                   "Authorization header requires existence of a 'X-Amz-Date' header.", akid);
   }
-  const std::string_view amz_date = trim(date_header->value);
+  const std::string_view amz_date = trim_ows(date_header->value);
   if (auto refused = check_date(amz_date, scope[1], akid, options_.max_clock_skew, now)) {
     return *refused;
   }

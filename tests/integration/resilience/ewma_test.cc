@@ -9,15 +9,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string config(const std::string& endpoints, const std::string& lb_policy) {
-  return "admin: {address: 127.0.0.1:0}\n"
-         "workers: 2\n"
-         "listeners:\n"
-         "  - {name: web, address: 127.0.0.1:0, cluster: backend}\n"
-         "clusters:\n"
-         "  - name: backend\n"
-         "    lb_policy: " +
-         lb_policy + "\n    endpoints: " + endpoints + "\n";
+std::string ewma_config(const std::string& endpoints, const std::string& lb_policy) {
+  return web_to_backend(endpoints, "    lb_policy: " + lb_policy + "\n");
 }
 
 // The slow upstream's share of 400 requests (8 clients) under `lb_policy`.
@@ -27,7 +20,7 @@ double slow_share(const std::string& lb_policy) {
     u->set_script([](const SeenRequest&) { return UpstreamAction::respond(200, 2ms); });
   }
   upstreams[2]->set_script([](const SeenRequest&) { return UpstreamAction::respond(200, 20ms); });
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)), lb_policy)});
+  ProxyProcess proxy({.config_yaml = ewma_config(endpoint_list(raw(upstreams)), lb_policy)});
   const Tally tally = fire(proxy.listener("web"), 400, 8);
   EXPECT_EQ(tally.count(200), 400) << tally.describe();
   return static_cast<double>(upstreams[2]->requests()) / 400.0;
@@ -44,7 +37,7 @@ TEST(Ewma, ATenTimesSlowerEndpointLosesMostTraffic) {
 TEST(Ewma, LeastRequestAndRandomAlsoSpreadOverEveryEndpoint) {
   for (const std::string policy : {"least_request", "random"}) {
     auto upstreams = make_upstreams(3);
-    ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)), policy)});
+    ProxyProcess proxy({.config_yaml = ewma_config(endpoint_list(raw(upstreams)), policy)});
     const Tally tally = fire(proxy.listener("web"), 150, 3);
     EXPECT_EQ(tally.count(200), 150);
     for (auto& u : upstreams) {

@@ -14,15 +14,9 @@ namespace {
 using namespace std::chrono_literals;
 using Kind = UpstreamAction::Kind;
 
-std::string config(const std::string& endpoints, const std::string& health_check) {
-  return "admin: {address: 127.0.0.1:0}\n"
-         "workers: 2\n"
-         "listeners:\n"
-         "  - {name: web, address: 127.0.0.1:0, cluster: backend, request_timeout: 3s}\n"
-         "clusters:\n"
-         "  - name: backend\n"
-         "    endpoints: " +
-         endpoints + "\n    health_check: " + health_check + "\n";
+std::string checked_config(const std::string& endpoints, const std::string& health_check) {
+  return web_to_backend(endpoints, "    health_check: " + health_check + "\n",
+                        "request_timeout: 3s");
 }
 
 std::uint64_t client_requests(const ScriptedUpstream& u) {
@@ -37,9 +31,10 @@ TEST(HealthChecks, AnUpstreamThatNeverAnswersTimesOutAndLosesItsTraffic) {
   auto upstreams = make_upstreams(3);
   ScriptedUpstream& silent = *upstreams[2];
   silent.set_script([](const SeenRequest&) { return UpstreamAction::of(Kind::Silent); });
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{path: /healthz, interval: 200ms, timeout: 100ms, "
-                                            "unhealthy_threshold: 2, healthy_threshold: 1}")});
+  ProxyProcess proxy(
+      {.config_yaml = checked_config(endpoint_list(raw(upstreams)),
+                                     "{path: /healthz, interval: 200ms, timeout: 100ms, "
+                                     "unhealthy_threshold: 2, healthy_threshold: 1}")});
   ASSERT_TRUE(eventually(
       [&] { return endpoint(proxy, "backend", silent.address()).health == "unhealthy"; }, 5s));
   ASSERT_TRUE(eventually(
@@ -82,10 +77,10 @@ TEST(HealthChecks, ExpectedStatusesAndTheHostHeaderAreConfigurable) {
       [](const SeenRequest& r) { return UpstreamAction::respond(r.path == "/ready" ? 204 : 200); });
   upstreams[1]->set_script(
       [](const SeenRequest& r) { return UpstreamAction::respond(r.path == "/ready" ? 503 : 200); });
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{path: /ready, expected_statuses: [200, 204], "
-                                            "host: backend.mesh.local, interval: 100ms, "
-                                            "unhealthy_threshold: 1}")});
+  ProxyProcess proxy({.config_yaml = checked_config(endpoint_list(raw(upstreams)),
+                                                    "{path: /ready, expected_statuses: [200, 204], "
+                                                    "host: backend.mesh.local, interval: 100ms, "
+                                                    "unhealthy_threshold: 1}")});
   ASSERT_TRUE(eventually(
       [&] {
         return endpoint(proxy, "backend", upstreams[0]->address()).health == "healthy" &&
@@ -103,9 +98,10 @@ TEST(HealthChecks, TcpChecksFollowTheListenerGoingAndComingBack) {
   auto upstreams = make_upstreams(2);
   ScriptedUpstream& flaky = *upstreams[1];
   flaky.stop_listening();
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{type: tcp, interval: 100ms, timeout: 100ms, "
-                                            "unhealthy_threshold: 1, healthy_threshold: 2}")});
+  ProxyProcess proxy(
+      {.config_yaml = checked_config(endpoint_list(raw(upstreams)),
+                                     "{type: tcp, interval: 100ms, timeout: 100ms, "
+                                     "unhealthy_threshold: 1, healthy_threshold: 2}")});
   ASSERT_TRUE(eventually(
       [&] { return endpoint(proxy, "backend", flaky.address()).health == "unhealthy"; }, 5s));
   ASSERT_TRUE(overlay_counts(proxy, "backend", "unhealthy", 1));
@@ -125,11 +121,11 @@ TEST(HealthChecks, TcpChecksFollowTheListenerGoingAndComingBack) {
 TEST(HealthChecks, AHostThatLeavesTheConfigIsNoLongerChecked) {
   auto upstreams = make_upstreams(2);
   const std::string check = "{interval: 100ms, unhealthy_threshold: 1}";
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)), check)});
+  ProxyProcess proxy({.config_yaml = checked_config(endpoint_list(raw(upstreams)), check)});
   ASSERT_TRUE(eventually([&] { return upstreams[1]->requests_to("/healthz") >= 2; }, 5s));
   {
     std::ofstream(proxy.config_path(), std::ios::trunc)
-        << config("[" + upstreams[0]->address() + "]", check);
+        << checked_config("[" + upstreams[0]->address() + "]", check);
   }
   ASSERT_EQ(proxy.admin_post("/reload").status, 200);
   const auto gone_checks = upstreams[1]->requests_to("/healthz");
@@ -146,8 +142,8 @@ TEST(HealthChecks, AReloadThatDropsHealthCheckingForgetsTheVerdicts) {
   upstreams[1]->set_script([](const SeenRequest& r) {
     return UpstreamAction::respond(r.path == "/healthz" ? 500 : 200);
   });
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{interval: 100ms, unhealthy_threshold: 1}")});
+  ProxyProcess proxy({.config_yaml = checked_config(endpoint_list(raw(upstreams)),
+                                                    "{interval: 100ms, unhealthy_threshold: 1}")});
   ASSERT_TRUE(eventually(
       [&] { return endpoint(proxy, "backend", upstreams[1]->address()).health == "unhealthy"; },
       5s));

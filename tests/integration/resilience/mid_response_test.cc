@@ -10,17 +10,8 @@ namespace {
 
 using Kind = UpstreamAction::Kind;
 
-std::string config(const std::string& endpoint) {
-  return "admin: {address: 127.0.0.1:0}\n"
-         "workers: 2\n"
-         "listeners:\n"
-         "  - {name: web, address: 127.0.0.1:0, cluster: backend}\n"
-         "clusters:\n"
-         "  - name: backend\n"
-         "    endpoints: [" +
-         endpoint +
-         "]\n"
-         "    retry_policy: {num_retries: 2}\n";
+std::string retrying_config(const std::string& endpoint) {
+  return web_to_backend("[" + endpoint + "]", "    retry_policy: {num_retries: 2}\n");
 }
 
 // The raw bytes the client got for one GET (the test reads to EOF).
@@ -31,7 +22,7 @@ std::string raw_get(const std::string& address) {
 TEST(MidResponse, AContentLengthBodyCutShortIsNeverCompleted) {
   ScriptedUpstream upstream(
       [](const SeenRequest&) { return UpstreamAction::of(Kind::ResetAfterHead); });
-  ProxyProcess proxy({.config_yaml = config(upstream.address())});
+  ProxyProcess proxy({.config_yaml = retrying_config(upstream.address())});
   const std::string raw = raw_get(proxy.listener("web"));
   const HttpResponse r = parse_http_response(raw);
   ASSERT_EQ(r.status, 200) << raw;
@@ -43,7 +34,7 @@ TEST(MidResponse, AContentLengthBodyCutShortIsNeverCompleted) {
 TEST(MidResponse, AChunkedBodyCutShortHasNoLastChunk) {
   ScriptedUpstream upstream(
       [](const SeenRequest&) { return UpstreamAction::of(Kind::ResetMidChunked); });
-  ProxyProcess proxy({.config_yaml = config(upstream.address())});
+  ProxyProcess proxy({.config_yaml = retrying_config(upstream.address())});
   const std::string raw = raw_get(proxy.listener("web"));
   ASSERT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
   EXPECT_NE(raw.find("partial."), std::string::npos) << raw;

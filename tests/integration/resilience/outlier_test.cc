@@ -11,16 +11,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string config(const std::string& endpoints, const std::string& outlier,
-                   const std::string& extra = "") {
-  return "admin: {address: 127.0.0.1:0}\n"
-         "workers: 2\n"
-         "listeners:\n"
-         "  - {name: web, address: 127.0.0.1:0, cluster: backend}\n"
-         "clusters:\n"
-         "  - name: backend\n"
-         "    endpoints: " +
-         endpoints + "\n    outlier_detection: " + outlier + "\n" + extra;
+std::string outlier_config(const std::string& endpoints, const std::string& outlier,
+                           const std::string& extra = "") {
+  return web_to_backend(endpoints, "    outlier_detection: " + outlier + "\n" + extra);
 }
 
 ScriptedUpstream::Script always(int status) {
@@ -55,10 +48,11 @@ TEST(OutlierDetection, ConsecutiveFailuresEjectAndEjectionTimeGrows) {
   ScriptedUpstream& bad = *upstreams[0];
   bad.set_script(always(503));
   // A long interval: the multiplier does not decay between the ejections.
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{consecutive_5xx: 5, consecutive_gateway_failure: "
-                                            "5, interval: 30s, base_ejection_time: 1s, "
-                                            "max_ejection_time: 10s, max_ejection_percent: 20}")});
+  ProxyProcess proxy(
+      {.config_yaml = outlier_config(endpoint_list(raw(upstreams)),
+                                     "{consecutive_5xx: 5, consecutive_gateway_failure: "
+                                     "5, interval: 30s, base_ejection_time: 1s, "
+                                     "max_ejection_time: 10s, max_ejection_percent: 20}")});
   const auto first = drive_until_ejected(proxy, bad.address(), 200);
   ASSERT_TRUE(first) << "never ejected; bad upstream saw " << bad.requests();
   // Ejected after 5 consecutive failures (a request or two may have been on
@@ -98,9 +92,10 @@ TEST(OutlierDetection, MaxEjectionPercentKeepsOutliersInServiceAndCountsThem) {
   auto upstreams = make_upstreams(5);
   upstreams[0]->set_script(always(500));
   upstreams[1]->set_script(always(500));
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{consecutive_5xx: 5, interval: 30s, "
-                                            "base_ejection_time: 30s, max_ejection_percent: 20}")});
+  ProxyProcess proxy(
+      {.config_yaml = outlier_config(endpoint_list(raw(upstreams)),
+                                     "{consecutive_5xx: 5, interval: 30s, "
+                                     "base_ejection_time: 30s, max_ejection_percent: 20}")});
   const std::string detections =
       "ferry_outlier_detections_total{cluster=\"backend\",reason=\"consecutive_5xx\"}";
   ASSERT_TRUE(eventually(
@@ -122,10 +117,11 @@ TEST(OutlierDetection, WhenEveryHostFailsThePanicRoutesOverAllAndNeverEjectsAll)
   for (auto& u : upstreams) {
     u->set_script(always(503));
   }
-  ProxyProcess proxy({.config_yaml = config(endpoint_list(raw(upstreams)),
-                                            "{consecutive_gateway_failure: 3, interval: 30s, "
-                                            "base_ejection_time: 30s, max_ejection_percent: 40}",
-                                            "    healthy_panic_threshold: 70\n")});
+  ProxyProcess proxy(
+      {.config_yaml = outlier_config(endpoint_list(raw(upstreams)),
+                                     "{consecutive_gateway_failure: 3, interval: 30s, "
+                                     "base_ejection_time: 30s, max_ejection_percent: 40}",
+                                     "    healthy_panic_threshold: 70\n")});
   int most_ejected = 0;
   for (int round = 0; round < 10; ++round) {
     fire(proxy.listener("web"), 20, 2);
@@ -149,11 +145,11 @@ TEST(OutlierDetection, WhenEveryHostFailsThePanicRoutesOverAllAndNeverEjectsAll)
 TEST(OutlierDetection, ALatencyOutlierIsEjected) {
   auto upstreams = make_upstreams(5);
   upstreams[4]->set_script([](const SeenRequest&) { return UpstreamAction::respond(200, 40ms); });
-  ProxyProcess proxy(
-      {.config_yaml = config(endpoint_list(raw(upstreams)),
-                             "{interval: 300ms, base_ejection_time: 30s, max_ejection_percent: "
-                             "20, latency: {minimum_hosts: 3, request_volume: 5, "
-                             "threshold_factor: 3}}")});
+  ProxyProcess proxy({.config_yaml = outlier_config(
+                          endpoint_list(raw(upstreams)),
+                          "{interval: 300ms, base_ejection_time: 30s, max_ejection_percent: "
+                          "20, latency: {minimum_hosts: 3, request_volume: 5, "
+                          "threshold_factor: 3}}")});
   const std::string slow = upstreams[4]->address();
   ASSERT_TRUE(eventually(
       [&] {

@@ -11,7 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string config(const std::string& endpoint) {
+std::string rate_limited_config(const std::string& endpoint) {
   return "admin: {address: 127.0.0.1:0}\n"
          "workers: 2\n"
          "listeners:\n"
@@ -32,7 +32,7 @@ std::string config(const std::string& endpoint) {
 
 TEST(RateLimit, TheListenerRateHoldsForTheWholeProcess) {
   ScriptedUpstream upstream;
-  ProxyProcess proxy({.config_yaml = config(upstream.address())});
+  ProxyProcess proxy({.config_yaml = rate_limited_config(upstream.address())});
   const auto start = Clock::now();
   const Tally tally = fire(proxy.listener("web"), 80, 8);
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -57,7 +57,7 @@ TEST(RateLimit, TheListenerRateHoldsForTheWholeProcess) {
 
 TEST(RateLimit, ARouteLimitAppliesToItsRouteOnlyAndSurvivesAReload) {
   ScriptedUpstream upstream;
-  ProxyProcess proxy({.config_yaml = config(upstream.address())});
+  ProxyProcess proxy({.config_yaml = rate_limited_config(upstream.address())});
   const std::string api = proxy.listener("api");
   EXPECT_EQ(http_get(api, "/limited/a").status, 200);
   EXPECT_EQ(http_get(api, "/limited/b").status, 200);

@@ -133,6 +133,20 @@ EndpointView endpoint(const ProxyProcess& proxy, const std::string& cluster,
   return {};
 }
 
+std::string web_to_backend(const std::string& endpoints, const std::string& cluster_keys,
+                           const std::string& listener_keys) {
+  return "admin: {address: 127.0.0.1:0}\n"
+         "workers: 2\n"
+         "listeners:\n"
+         "  - {name: web, address: 127.0.0.1:0, cluster: backend" +
+         (listener_keys.empty() ? "" : ", " + listener_keys) +
+         "}\n"
+         "clusters:\n"
+         "  - name: backend\n"
+         "    endpoints: " +
+         endpoints + "\n" + cluster_keys;
+}
+
 std::string cluster_metrics(const ProxyProcess& proxy, const std::string& cluster) {
   const HttpResponse r = proxy.admin_get("/metrics");
   const std::string label = "cluster=\"" + cluster + "\"";

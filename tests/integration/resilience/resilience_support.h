@@ -52,6 +52,12 @@ std::vector<EndpointView> endpoints(const ProxyProcess& proxy, const std::string
 EndpointView endpoint(const ProxyProcess& proxy, const std::string& cluster,
                       const std::string& address);
 
+// A proxy config with one listener `web` (port 0, `listener_keys` added to
+// its flow map) in front of the cluster `backend` with `endpoints` (a YAML
+// list); `cluster_keys` are more lines of that cluster, indented by 4.
+std::string web_to_backend(const std::string& endpoints, const std::string& cluster_keys = "",
+                           const std::string& listener_keys = "");
+
 // The /metrics lines that name `cluster`, for a failure message.
 std::string cluster_metrics(const ProxyProcess& proxy, const std::string& cluster);
 

@@ -12,17 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 using Kind = UpstreamAction::Kind;
 
-std::string config(const std::string& endpoints, const std::string& cluster_keys) {
-  return "admin: {address: 127.0.0.1:0}\n"
-         "workers: 2\n"
-         "listeners:\n"
-         "  - {name: web, address: 127.0.0.1:0, cluster: backend}\n"
-         "clusters:\n"
-         "  - name: backend\n"
-         "    endpoints: " +
-         endpoints + "\n" + cluster_keys;
-}
-
 const std::string kFastRetries =
     "    retry_policy: {num_retries: 1, retry_back_off: {base_interval: 1ms, max_interval: 5ms}}\n";
 
@@ -40,7 +29,7 @@ ScriptedUpstream::Script first_then_ok(UpstreamAction first) {
 
 TEST(Retries, A503OnceThen200IsRetriedOnce) {
   ScriptedUpstream upstream(first_then_ok(UpstreamAction::respond(503)));
-  ProxyProcess proxy({.config_yaml = config("[" + upstream.address() + "]", kFastRetries)});
+  ProxyProcess proxy({.config_yaml = web_to_backend("[" + upstream.address() + "]", kFastRetries)});
   const HttpResponse r = http_get(proxy.listener("web"), "/item");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(upstream.requests(), 2u);
@@ -57,7 +46,7 @@ TEST(Retries, A503OnceThen200IsRetriedOnce) {
 
 TEST(Retries, APostResetAfterItWasSentIsNotRetried) {
   ScriptedUpstream upstream([](const SeenRequest&) { return UpstreamAction::of(Kind::Reset); });
-  ProxyProcess proxy({.config_yaml = config("[" + upstream.address() + "]", kFastRetries)});
+  ProxyProcess proxy({.config_yaml = web_to_backend("[" + upstream.address() + "]", kFastRetries)});
   const HttpResponse r = http_request(proxy.listener("web"), "POST", "/orders", "{\"qty\": 1}");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(upstream.requests(), 1u) << "a POST that may have been processed is never re-sent";
@@ -67,7 +56,7 @@ TEST(Retries, APostResetAfterItWasSentIsNotRetried) {
 
 TEST(Retries, AGetResetAfterItWasSentIsRetriedUntilTheRetriesAreSpent) {
   ScriptedUpstream upstream([](const SeenRequest&) { return UpstreamAction::of(Kind::Reset); });
-  ProxyProcess proxy({.config_yaml = config("[" + upstream.address() + "]", kFastRetries)});
+  ProxyProcess proxy({.config_yaml = web_to_backend("[" + upstream.address() + "]", kFastRetries)});
   EXPECT_EQ(http_get(proxy.listener("web"), "/item").status, 503);
   EXPECT_EQ(upstream.requests(), 2u);
   EXPECT_EQ(proxy.metric("ferry_upstream_retries_total{cluster=\"backend\"}"), 1);
@@ -77,7 +66,7 @@ TEST(Retries, AGetResetAfterItWasSentIsRetriedUntilTheRetriesAreSpent) {
 TEST(Retries, AResetAfterTheResponseStartedIsNeverRetried) {
   ScriptedUpstream upstream(
       [](const SeenRequest&) { return UpstreamAction::of(Kind::ResetAfterHead); });
-  ProxyProcess proxy({.config_yaml = config("[" + upstream.address() + "]", kFastRetries)});
+  ProxyProcess proxy({.config_yaml = web_to_backend("[" + upstream.address() + "]", kFastRetries)});
   const HttpResponse r = http_get(proxy.listener("web"), "/item");
   // The head went to the client: the connection is closed without a
   // complete body, never a fake end.
@@ -92,7 +81,7 @@ TEST(Retries, ARefusedConnectionIsRetriedOnAnotherEndpointEvenWithoutAPolicy) {
   refused.stop_listening();
   ScriptedUpstream good;
   ProxyProcess proxy(
-      {.config_yaml = config("[" + refused.address() + ", " + good.address() + "]", "")});
+      {.config_yaml = web_to_backend("[" + refused.address() + ", " + good.address() + "]", "")});
   const Tally tally = fire(proxy.listener("web"), 40, 4);
   EXPECT_EQ(tally.count(200), 40) << tally.describe();
   EXPECT_EQ(good.requests(), 40u);
@@ -105,11 +94,11 @@ TEST(Retries, ARefusedConnectionIsRetriedOnAnotherEndpointEvenWithoutAPolicy) {
 
 TEST(Retries, RetriableStatusCodesBelow500AreRetried) {
   ScriptedUpstream upstream(first_then_ok(UpstreamAction::respond(409)));
-  ProxyProcess proxy(
-      {.config_yaml = config("[" + upstream.address() + "]",
-                             "    retry_policy: {retry_on: [retriable-status-codes], "
-                             "retriable_status_codes: [409], retry_back_off: {base_interval: 1ms, "
-                             "max_interval: 2ms}}\n")});
+  ProxyProcess proxy({.config_yaml = web_to_backend(
+                          "[" + upstream.address() + "]",
+                          "    retry_policy: {retry_on: [retriable-status-codes], "
+                          "retriable_status_codes: [409], retry_back_off: {base_interval: 1ms, "
+                          "max_interval: 2ms}}\n")});
   EXPECT_EQ(http_get(proxy.listener("web"), "/item").status, 200);
   EXPECT_EQ(upstream.requests(), 2u);
   EXPECT_EQ(proxy.metric("ferry_upstream_retries_total{cluster=\"backend\"}"), 1);
@@ -118,9 +107,9 @@ TEST(Retries, RetriableStatusCodesBelow500AreRetried) {
 TEST(Retries, ABodyLargerThanTheReplayBufferIsNotRetried) {
   ScriptedUpstream upstream([](const SeenRequest&) { return UpstreamAction::respond(503); });
   ProxyProcess proxy(
-      {.config_yaml = config("[" + upstream.address() + "]",
-                             "    retry_policy: {max_body_size: 1KiB, retry_back_off: "
-                             "{base_interval: 1ms, max_interval: 2ms}}\n")});
+      {.config_yaml = web_to_backend("[" + upstream.address() + "]",
+                                     "    retry_policy: {max_body_size: 1KiB, retry_back_off: "
+                                     "{base_interval: 1ms, max_interval: 2ms}}\n")});
   const HttpResponse big =
       http_request(proxy.listener("web"), "PUT", "/blob", std::string(4096, 'b'));
   EXPECT_EQ(big.status, 503);
@@ -140,9 +129,9 @@ TEST(Retries, ABodyLargerThanTheReplayBufferIsNotRetried) {
 TEST(Retries, APerTryTimeoutMovesOnAndTheNextAttemptAnswers) {
   ScriptedUpstream upstream(first_then_ok(UpstreamAction::respond(200, 2s)));
   ProxyProcess proxy(
-      {.config_yaml = config("[" + upstream.address() + "]",
-                             "    retry_policy: {per_try_timeout: 200ms, retry_back_off: "
-                             "{base_interval: 1ms, max_interval: 2ms}}\n")});
+      {.config_yaml = web_to_backend("[" + upstream.address() + "]",
+                                     "    retry_policy: {per_try_timeout: 200ms, retry_back_off: "
+                                     "{base_interval: 1ms, max_interval: 2ms}}\n")});
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(http_get(proxy.listener("web"), "/slow-once").status, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
@@ -151,8 +140,9 @@ TEST(Retries, APerTryTimeoutMovesOnAndTheNextAttemptAnswers) {
 
 TEST(Retries, ANonRetriableStatusIsCountedAsNotRetriable) {
   ScriptedUpstream upstream([](const SeenRequest&) { return UpstreamAction::respond(500); });
-  ProxyProcess proxy({.config_yaml = config("[" + upstream.address() + "]",
-                                            "    retry_policy: {retry_on: [gateway-error]}\n")});
+  ProxyProcess proxy(
+      {.config_yaml = web_to_backend("[" + upstream.address() + "]",
+                                     "    retry_policy: {retry_on: [gateway-error]}\n")});
   EXPECT_EQ(http_get(proxy.listener("web"), "/").status, 500);
   EXPECT_EQ(upstream.requests(), 1u);
   EXPECT_EQ(proxy.metric(skipped("not_retriable")), 1);

@@ -8,15 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "proxy/core/text.h"
+
 namespace ferry::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 long status_field_kb(int pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -93,7 +90,7 @@ ClientResponse HttpClient::read_response(bool head_request, std::chrono::millise
       while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
         value.pop_back();
       }
-      r.headers.emplace_back(lower(field.substr(0, colon)), value);
+      r.headers.emplace_back(core::lower(field.substr(0, colon)), value);
     }
     pos = eol + 2;
   }
@@ -102,7 +99,7 @@ ClientResponse HttpClient::read_response(bool head_request, std::chrono::millise
   const auto cl = r.header("content-length");
   if (no_body) {
     r.complete = true;
-  } else if (te && lower(*te).find("chunked") != std::string::npos) {
+  } else if (te && core::lower(*te).find("chunked") != std::string::npos) {
     r.chunked = true;
     while (true) {
       std::size_t eol;

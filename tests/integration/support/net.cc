@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "proxy/core/address.h"
+#include "proxy/core/text.h"
 
 namespace ferry::test {
 
@@ -130,11 +131,6 @@ bool Socket::wait_closed(std::chrono::milliseconds timeout) {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 std::string decode_chunked(const std::string& body) {
   std::string out;
   std::size_t pos = 0;
@@ -171,12 +167,12 @@ HttpResponse parse_http_response(const std::string& raw) {
     if (colon != std::string::npos) {
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(" \t"));
-      r.headers[lower(line.substr(0, colon))] = value;
+      r.headers[core::lower(line.substr(0, colon))] = value;
     }
     pos = eol + 2;
   }
   std::string body = raw.substr(head_end + 4);
-  if (lower(r.headers["transfer-encoding"]) == "chunked") {
+  if (core::lower(r.headers["transfer-encoding"]) == "chunked") {
     body = decode_chunked(body);
   } else if (r.headers.count("content-length") != 0) {
     body = body.substr(0, std::stoul(r.headers["content-length"]));

@@ -11,17 +11,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "proxy/core/text.h"
+
 namespace ferry::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kPollMs = 20;
 constexpr std::size_t kMaxHead = 1024 * 1024;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t");
@@ -374,12 +371,13 @@ void RecordingUpstream::Connection::serve() {
       const std::string field = head.substr(pos, eol - pos);
       const auto colon = field.find(':');
       if (colon != std::string::npos) {
-        request.headers.emplace_back(lower(field.substr(0, colon)), trim(field.substr(colon + 1)));
+        request.headers.emplace_back(core::lower(field.substr(0, colon)),
+                                     trim(field.substr(colon + 1)));
       }
       pos = eol + 2;
     }
     const auto te = request.header("transfer-encoding");
-    request.chunked = te && lower(*te).find("chunked") != std::string::npos;
+    request.chunked = te && core::lower(*te).find("chunked") != std::string::npos;
     const std::size_t index = owner_.add_request(request);
     sleep_for(owner_.options_.body_read_delay);
     if (!read_body(index, request)) {

@@ -14,7 +14,7 @@ using std::chrono::minutes;
 
 constexpr std::string_view kNow = "20261122T004615Z";
 
-std::chrono::system_clock::time_point at(std::string_view amz_date) {
+std::chrono::system_clock::time_point time_at(std::string_view amz_date) {
   return *parse_amz_date(amz_date);
 }
 
@@ -53,7 +53,7 @@ struct Request {
             std::string_view region = "us-east-1") {
     const auto f = fields();
     const SigV4Headers s = sign_request({method, path, query, f, body}, credentials, region,
-                                        "servicediscovery", at(when));
+                                        "servicediscovery", time_at(when));
     headers.emplace_back("Authorization", s.authorization);
     headers.emplace_back("X-Amz-Date", s.amz_date);
     if (!s.security_token.empty()) {
@@ -71,7 +71,7 @@ struct Request {
   }
   SigV4Verdict verify(const SigV4Verifier& verifier, std::string_view now = kNow) const {
     const auto f = fields();
-    return verifier.verify({method, path, query, f, body}, at(now));
+    return verifier.verify({method, path, query, f, body}, time_at(now));
   }
 };
 

@@ -372,4 +372,10 @@ http1::Response FakeRegistry::api(const std::string& action, const std::string& 
   return error_reply(400, "UnknownOperationException", "not in the fake: " + action);
 }
 
+CredentialsSource no_credentials() {
+  std::string error;
+  return std::move(*CredentialsSource::create(std::nullopt, error,
+                                              [](const char*) -> const char* { return nullptr; }));
+}
+
 }  // namespace ferry::discovery::test

@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "discovery/credentials_source.h"
 #include "discovery/namespace_snapshot.h"
 #include "proxy/core/address.h"
 #include "proxy/core/http1/message_server.h"
@@ -125,5 +126,8 @@ class FakeRegistry {
   std::uint64_t next_id_ = 1;
   std::shared_ptr<const core::SigV4Verifier> verifier_;
 };
+
+// Credentials with no keys, for clients of a registry that does not verify.
+CredentialsSource no_credentials();
 
 }  // namespace ferry::discovery::test

@@ -12,6 +12,7 @@ using namespace std::chrono_literals;
 using test::FakeRegistry;
 using test::instance_json;
 using test::ManualScheduler;
+using test::no_credentials;
 using test::run_until;
 using test::service_json;
 using test::snapshot_json;
@@ -22,12 +23,6 @@ std::string snap(std::int64_t version, int instances = 1, const std::string& epo
     list.push_back(instance_json("i" + std::to_string(i), "10.0.0." + std::to_string(i + 1), 80));
   }
   return snapshot_json("mesh.local", version, {service_json("web", "srv-1", list)}, epoch);
-}
-
-CredentialsSource no_credentials() {
-  std::string error;
-  return std::move(*CredentialsSource::create(std::nullopt, error,
-                                              [](const char*) -> const char* { return nullptr; }));
 }
 
 class NamespaceWatcherTest : public ::testing::Test {

@@ -11,6 +11,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::FakeRegistry;
 using test::ManualScheduler;
+using test::no_credentials;
 using test::run_until;
 
 CredentialsSource credentials(const std::string& id, const std::string& secret) {
@@ -28,12 +29,6 @@ CredentialsSource credentials(const std::string& id, const std::string& secret) 
         return value.c_str();
       });
   return std::move(*source);
-}
-
-CredentialsSource no_credentials() {
-  std::string error;
-  return std::move(*CredentialsSource::create(std::nullopt, error,
-                                              [](const char*) -> const char* { return nullptr; }));
 }
 
 RegistryClientOptions options(std::vector<core::HostPort> addresses) {

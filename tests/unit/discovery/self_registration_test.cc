@@ -13,14 +13,9 @@ using namespace std::chrono_literals;
 using Phase = SelfRegistration::Phase;
 using test::FakeRegistry;
 using test::ManualScheduler;
+using test::no_credentials;
 using test::run_until;
 using test::TestApp;
-
-CredentialsSource no_credentials() {
-  std::string error;
-  return std::move(*CredentialsSource::create(std::nullopt, error,
-                                              [](const char*) -> const char* { return nullptr; }));
-}
 
 std::string creator_token(const std::string& body) {
   return std::string(boost::json::parse(body).as_object().at("CreatorRequestId").as_string());

@@ -13,10 +13,10 @@
 namespace ferry::perf {
 namespace {
 
-struct RecordedEvents final : SessionEvents {
-  RecordedEvents() = default;
-  RecordedEvents(const RecordedEvents&) = delete;
-  virtual ~RecordedEvents() = default;
+struct Http2Events final : SessionEvents {
+  Http2Events() = default;
+  Http2Events(const Http2Events&) = delete;
+  virtual ~Http2Events() = default;
   std::vector<int> statuses;
   std::vector<FailureKind> failures;
   std::vector<std::uint64_t> refused;  // intended times
@@ -108,7 +108,7 @@ class Http2SessionTest : public ::testing::Test {
   }
 
   RequestTemplate request_{"example.test", "/x", {{"x-test", "1"}}};
-  RecordedEvents events_;
+  Http2Events events_;
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<Http2Session> client_;
 };
@@ -196,7 +196,7 @@ TEST_F(Http2SessionTest, FailAllAndGarbage) {
   pump();
   client_->fail_all(FailureKind::Reset);
   EXPECT_EQ(events_.failures.size(), 2u);
-  RecordedEvents other;
+  Http2Events other;
   Http2Session fresh(request_, 2, other);
   ASSERT_TRUE(fresh.submit(RequestTiming{}));
   const std::string garbage = "HTTP/1.1 200 OK\r\n\r\n";
