@@ -16,7 +16,7 @@ cd "$here"
 build_packages=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev libboost-url1.81-dev
-  libnghttp2-dev libssl-dev libyaml-cpp-dev libsqlite3-dev prometheus-cpp-dev
+  libnghttp2-dev libyaml-cpp-dev libsqlite3-dev prometheus-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   clang-format
 )

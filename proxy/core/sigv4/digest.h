@@ -7,8 +7,8 @@
 
 namespace ferry::core {
 
-// SHA-256 and HMAC-SHA256 over OpenSSL, the primitives of SigV4. Thread-safe:
-// no state is kept between calls.
+// SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104), the primitives of SigV4.
+// Thread-safe: no state is kept between calls.
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
 Sha256Digest sha256(std::string_view data);
