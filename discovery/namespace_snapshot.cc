@@ -131,6 +131,7 @@ bool read_attributes(Checker& check, const json::object& o, InstanceRecord& inst
   if (attrs.size() > limits.max_attributes) {
     return check.fail(at, "more than " + std::to_string(limits.max_attributes) + " attributes");
   }
+  instance.attributes.reserve(attrs.size());
   for (const auto& kv : attrs) {
     const std::string_view key = kv.key();
     if (key.empty() || key.size() > limits.max_attribute_key || !is_printable_ascii(key)) {
@@ -314,7 +315,11 @@ SnapshotParse parse_snapshot(std::string_view text, const SnapshotLimits& limits
   json::parse_options options;
   options.max_depth = kMaxDepth;
   boost::system::error_code ec;
-  json::value value = json::parse(text, ec, {}, options);
+  // The document lives only while it is read into the snapshot: one arena,
+  // in blocks sized to the text, freed whole afterwards. Node by node from
+  // the heap, a large snapshot would leave holes the allocator keeps.
+  json::monotonic_resource arena(text.size() * 2);
+  json::value value = json::parse(text, ec, &arena, options);
   if (ec) {
     return {std::nullopt, "not JSON: " + ec.message()};
   }
@@ -354,27 +359,32 @@ std::string_view health_name(filters::HealthStatus health) {
 }
 
 std::string snapshot_to_json(const NamespaceSnapshot& snapshot) {
-  json::array services;
+  // One arena for the whole document, freed at once (see parse_snapshot).
+  json::monotonic_resource arena;
+  const json::storage_ptr sp(&arena);
+  json::array services(sp);
   services.reserve(snapshot.services.size());
   for (const ServiceRecord& service : snapshot.services) {
-    json::array instances;
+    json::array instances(sp);
     instances.reserve(service.instances.size());
     for (const InstanceRecord& instance : service.instances) {
-      json::object attributes;
+      json::object attributes(sp);
       for (const auto& [key, value] : instance.attributes) {
         attributes.emplace(key, value);
       }
-      instances.push_back(json::object{{"id", instance.id},
-                                       {"health", health_name(instance.health)},
-                                       {"attributes", std::move(attributes)}});
+      instances.push_back(json::object({{"id", instance.id},
+                                        {"health", health_name(instance.health)},
+                                        {"attributes", std::move(attributes)}},
+                                       sp));
     }
-    services.push_back(json::object{
-        {"name", service.name}, {"id", service.id}, {"instances", std::move(instances)}});
+    services.push_back(json::object(
+        {{"name", service.name}, {"id", service.id}, {"instances", std::move(instances)}}, sp));
   }
-  return json::serialize(json::object{{"namespace", snapshot.namespace_name},
-                                      {"epoch", snapshot.epoch},
-                                      {"version", snapshot.version},
-                                      {"services", std::move(services)}});
+  return json::serialize(json::object({{"namespace", snapshot.namespace_name},
+                                       {"epoch", snapshot.epoch},
+                                       {"version", snapshot.version},
+                                       {"services", std::move(services)}},
+                                      sp));
 }
 
 }  // namespace ferry::discovery

@@ -1,12 +1,47 @@
 #include "discovery/service_attributes.h"
 
+#include <algorithm>
 #include <charconv>
 #include <set>
+#include <stdexcept>
 #include <utility>
 
 #include "proxy/core/config/config_values.h"
 
 namespace ferry::discovery {
+
+AttributeMap::AttributeMap(std::initializer_list<value_type> items) {
+  items_.reserve(items.size());
+  for (const value_type& item : items) {
+    emplace(item.first, item.second);
+  }
+}
+
+bool AttributeMap::emplace(std::string key, std::string value) {
+  const auto at =
+      std::lower_bound(items_.begin(), items_.end(), key,
+                       [](const value_type& item, const std::string& k) { return item.first < k; });
+  if (at != items_.end() && at->first == key) {
+    return false;
+  }
+  items_.emplace(at, std::move(key), std::move(value));
+  return true;
+}
+
+AttributeMap::const_iterator AttributeMap::find(std::string_view key) const {
+  const auto at = std::lower_bound(
+      items_.begin(), items_.end(), key,
+      [](const value_type& item, std::string_view k) { return std::string_view(item.first) < k; });
+  return at != items_.end() && at->first == key ? at : items_.end();
+}
+
+const std::string& AttributeMap::at(std::string_view key) const {
+  const auto it = find(key);
+  if (it == end()) {
+    throw std::out_of_range("no attribute " + std::string(key));
+  }
+  return it->second;
+}
 namespace {
 
 std::optional<std::uint32_t> parse_decimal(std::string_view text, std::uint64_t max) {

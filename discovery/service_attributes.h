@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "proxy/core/config/proxy_config.h"
@@ -15,8 +17,38 @@
 // open its egress listeners.
 namespace ferry::discovery {
 
-// An instance's attributes, ordered by key, with string_view lookups.
-using AttributeMap = std::map<std::string, std::string, std::less<>>;
+// An instance's attributes, ordered by key, with string_view lookups. A
+// sorted vector rather than a std::map: an instance has a handful, a sidecar
+// may hold thousands of instances, and a map node costs 48 bytes more per
+// attribute.
+class AttributeMap {
+ public:
+  using value_type = std::pair<std::string, std::string>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  AttributeMap() = default;
+  AttributeMap(std::initializer_list<value_type> items);
+
+  // Adds the attribute unless its key is present (as std::map::emplace);
+  // true when added.
+  bool emplace(std::string key, std::string value);
+  void reserve(std::size_t n) { items_.reserve(n); }
+
+  const_iterator find(std::string_view key) const;
+  // The value of `key`; std::out_of_range when absent.
+  const std::string& at(std::string_view key) const;
+  bool contains(std::string_view key) const { return find(key) != end(); }
+
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+
+  friend bool operator==(const AttributeMap&, const AttributeMap&) = default;
+
+ private:
+  std::vector<value_type> items_;  // sorted by key, keys unique
+};
 
 // Cloud Map's reserved attributes ferry reads and writes.
 inline constexpr std::string_view kIpv4Attribute = "AWS_INSTANCE_IPV4";

@@ -72,7 +72,8 @@ Server::Server(std::shared_ptr<const core::ProxyConfig> config, unsigned workers
       config_rejected_(stats_.counter(metrics_.config_updates_rejected, {})),
       signals_(context_),
       drain_timer_(context_),
-      drain_deadline_(context_) {
+      drain_deadline_(context_),
+      heap_trim_(context_) {
   build_info_.set(1);
 }
 
@@ -456,6 +457,7 @@ void Server::exit_now() {
   exit_code_ = 0;
   drain_timer_.cancel();
   drain_deadline_.cancel();
+  heap_trim_.cancel();
   signals_.cancel();
   dns_.stop();
   context_.stop();

@@ -123,6 +123,11 @@ class Server {
   void wire_mesh();
   void declare_mesh_metrics();
   void on_mesh_change();
+  // Gives the heap's free pages back to the kernel a second after a registry
+  // change: each change builds new snapshots and frees the old ones on main,
+  // and glibc would otherwise keep the high-water mark of that churn.
+  void schedule_heap_trim();
+  void arm_heap_trim(std::chrono::steady_clock::duration after);
 
   std::shared_ptr<const core::ProxyConfig> config_;
   const unsigned worker_count_;
@@ -152,6 +157,10 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer drain_deadline_;
+  boost::asio::steady_timer heap_trim_;
+  bool heap_trim_armed_ = false;
+  std::chrono::steady_clock::time_point last_change_;
+  std::chrono::steady_clock::time_point first_untrimmed_change_;
   DrainPhase drain_phase_ = DrainPhase::None;
   bool exit_requested_ = false;
   bool ingress_stopped_ = false;

@@ -1,6 +1,8 @@
 // The Server's mesh wiring: discovery clusters and Service Connect through a
 // MeshRuntime (mesh_runtime.h). Kept out of server.cc so the runtime's core
 // stays readable; every function here runs on the main thread.
+#include <malloc.h>
+
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
@@ -10,6 +12,15 @@
 #include "proxy/server.h"
 
 namespace ferry::proxy {
+namespace {
+
+// The heap is trimmed this long after the last registry change of a burst
+// (the old snapshots are freed by then), and at least this often while
+// changes keep coming.
+constexpr auto kHeapTrimQuiet = std::chrono::seconds(1);
+constexpr auto kHeapTrimAtLeastEvery = std::chrono::seconds(10);
+
+}  // namespace
 
 void Server::declare_mesh_metrics() {
   // Once, with the first runtime (a proxy without discovery shows none).
@@ -67,7 +78,37 @@ void Server::wire_mesh() {
   mesh_->on_rejected([this] { config_rejected_.inc(); });
 }
 
+void Server::schedule_heap_trim() {
+  const auto now = std::chrono::steady_clock::now();
+  last_change_ = now;
+  if (heap_trim_armed_ || stopping_) {
+    return;
+  }
+  first_untrimmed_change_ = now;
+  arm_heap_trim(kHeapTrimQuiet);
+}
+
+void Server::arm_heap_trim(std::chrono::steady_clock::duration after) {
+  heap_trim_armed_ = true;
+  heap_trim_.expires_after(after);
+  heap_trim_.async_wait([this](const boost::system::error_code& ec) {
+    heap_trim_armed_ = false;
+    if (ec || stopping_) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const auto quiet_at = last_change_ + kHeapTrimQuiet;
+    const auto deadline = first_untrimmed_change_ + kHeapTrimAtLeastEvery;
+    if (now < quiet_at && now < deadline) {
+      arm_heap_trim(std::min(quiet_at, deadline) - now);
+      return;
+    }
+    ::malloc_trim(0);
+  });
+}
+
 void Server::on_mesh_change() {
+  schedule_heap_trim();
   auto effective = mesh_->effective();
   metrics_.set_service_labels(mesh_->service_labels());
   std::string error;

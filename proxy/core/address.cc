@@ -37,6 +37,8 @@ std::optional<HostPort> split_host_port(std::string_view text) {
   return HostPort{std::string(host), static_cast<std::uint16_t>(value)};
 }
 
+static_assert(sizeof(SocketAddress) <= 32, "a SocketAddress is held per host and per instance");
+
 std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
   auto hp = split_host_port(text);
   if (!hp) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -25,7 +26,7 @@ class SocketAddress {
 
   const sockaddr* data() const { return reinterpret_cast<const sockaddr*>(&storage_); }
   socklen_t size() const { return size_; }
-  bool is_v6() const { return storage_.ss_family == AF_INET6; }
+  bool is_v6() const { return storage_.family == AF_INET6; }
   std::uint16_t port() const;
   void set_port(std::uint16_t port);
 
@@ -39,7 +40,14 @@ class SocketAddress {
   }
 
  private:
-  sockaddr_storage storage_{};
+  // Room for either family and no more: sockaddr_storage would take 128
+  // bytes, and every Host and every discovered instance holds one of these.
+  union Storage {
+    sa_family_t family;  // the first member of both
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  };
+  Storage storage_{};
   socklen_t size_ = 0;
 };
 
