@@ -72,7 +72,9 @@ Sha256Digest sha256(std::string_view data) {
   // one block, or two when the rest leaves no room for the length.
   std::array<unsigned char, 2 * kBlock> tail{};
   const std::size_t rest = data.size() - whole;
-  std::memcpy(tail.data(), p + whole, rest);
+  if (rest > 0) {  // an empty view may have no data pointer at all
+    std::memcpy(tail.data(), p + whole, rest);
+  }
   tail[rest] = 0x80;
   const std::size_t blocks = rest + 1 + 8 <= kBlock ? 1 : 2;
   const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
@@ -97,7 +99,7 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
   if (key.size() > kBlock) {
     const Sha256Digest short_key = sha256(key);
     std::memcpy(padded.data(), short_key.data(), short_key.size());
-  } else {
+  } else if (!key.empty()) {
     std::memcpy(padded.data(), key.data(), key.size());
   }
   std::string inner(kBlock, '\0');

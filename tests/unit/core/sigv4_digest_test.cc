@@ -20,6 +20,7 @@ std::string hmac_hex(std::string_view key, std::string_view data) {
 
 TEST(Sha256, FipsExamples) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex(std::string_view()), sha256_hex(""));
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
@@ -46,6 +47,9 @@ TEST(Sha256, LengthsAroundThePaddingBoundaries) {
 }
 
 TEST(HmacSha256, Rfc4231Cases) {
+  // Not an RFC case: empty key and message, views without a data pointer.
+  EXPECT_EQ(hmac_hex(std::string_view(), std::string_view()),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
   EXPECT_EQ(hmac_hex(std::string(20, '\x0b'), "Hi There"),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   EXPECT_EQ(hmac_hex("Jefe", "what do ya want for nothing?"),
