@@ -85,17 +85,13 @@ for _ in $(seq 1 200); do [ -s "$work/control.addr" ] && break; sleep 0.05; done
 control=$(cat "$work/control.addr")
 wait_for "http://$control/ready"
 
-# --- a backend task: its application and its sidecar ---
-# start_task NAME SERVICE ALIAS_PORT TASK_IP EGRESS_OCTET
-# Tasks share this host's loopback, so each sidecar gets its own egress
-# network (service_connect.egress_network) and advertise address.
-start_task() {
-  local name=$1 service=$2 alias_port=$3 ip=$4 octet=$5
-  local port dir="$work/$name"
-  port=$(free_port)
-  mkdir -p "$dir"
-  /usr/bin/python3 "$app" backend "$port" "$name" > "$dir/app.log" 2>&1 &
-  pids+=($!)
+# --- a task's sidecar ---
+# start_sidecar DIR INSTANCE_ID SERVICE APP_PORT ALIAS_PORT TASK_IP [EGRESS_OCTET]
+# Writes its config, starts it and waits for its admin address. Tasks share
+# this host's loopback, so each sidecar gets its own advertise address and,
+# except the frontend's (the default 127.255), its own egress network.
+start_sidecar() {
+  local dir=$1 id=$2 service=$3 port=$4 alias_port=$5 ip=$6 octet=${7:-}
   cat > "$dir/ferry.yaml" <<EOF
 admin: {address: 127.0.0.1:0}
 workers: 1
@@ -107,18 +103,30 @@ control_plane:
 service_connect:
   namespace: demo.local
   advertise_address: $ip
-  egress_network: 127.$octet.0.0/16
-  hosts_file: $dir/hosts
+${octet:+  egress_network: 127.$octet.0.0/16
+}  hosts_file: $dir/hosts
   services:
     - portName: $service
       port: $port
       appProtocol: http
       clientAliases: [{port: $alias_port, dnsName: $service}]
 EOF
-  FERRY_INSTANCE_ID="$name" "$bin/ferry-proxy" --config "$dir/ferry.yaml" \
+  FERRY_INSTANCE_ID="$id" "$bin/ferry-proxy" --config "$dir/ferry.yaml" \
     --admin-address-path "$dir/admin" 2> "$dir/ferry.log" &
   pids+=($!)
   for _ in $(seq 1 200); do [ -s "$dir/admin" ] && break; sleep 0.05; done
+}
+
+# --- a backend task: its application, then its sidecar ---
+# start_task NAME SERVICE ALIAS_PORT TASK_IP EGRESS_OCTET
+start_task() {
+  local name=$1 service=$2 alias_port=$3 ip=$4 octet=$5
+  local port dir="$work/$name"
+  port=$(free_port)
+  mkdir -p "$dir"
+  /usr/bin/python3 "$app" backend "$port" "$name" > "$dir/app.log" 2>&1 &
+  pids+=($!)
+  start_sidecar "$dir" "$name" "$service" "$port" "$alias_port" "$ip" "$octet"
   wait_for "http://$(cat "$dir/admin")/ready"
 }
 
@@ -132,29 +140,7 @@ start_frontend() {
   local dir="$work/frontend" port
   port=$(free_port)
   mkdir -p "$dir"
-  cat > "$dir/ferry.yaml" <<EOF
-admin: {address: 127.0.0.1:0}
-workers: 1
-drain: {propagation_delay: 1s, timeout: 10s}
-control_plane:
-  addresses: [$control]
-  snapshot_path: $dir/snapshot.json
-  heartbeat_interval: 2s
-service_connect:
-  namespace: demo.local
-  advertise_address: 127.0.0.10
-  hosts_file: $dir/hosts
-  services:
-    - portName: frontend
-      port: $port
-      appProtocol: http
-      clientAliases: [{port: 8081, dnsName: frontend}]
-EOF
-  FERRY_INSTANCE_ID=frontend-1 "$bin/ferry-proxy" --config "$dir/ferry.yaml" \
-    --admin-address-path "$dir/admin" 2> "$dir/ferry.log" &
-  pids+=($!)
-  for _ in $(seq 1 200); do [ -s "$dir/admin" ] && break; sleep 0.05; done
-  # The app resolves `backend` in the hosts file its sidecar keeps.
+  start_sidecar "$dir" frontend-1 frontend "$port" 8081 127.0.0.10
   for _ in $(seq 1 200); do grep -q ' backend$' "$dir/hosts" 2>/dev/null && break; sleep 0.05; done
   /usr/bin/python3 "$app" frontend "$port" "$dir/hosts" backend:8080 > "$dir/app.log" 2>&1 &
   pids+=($!)

@@ -31,8 +31,8 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 1024
 
 
-def backend(port, name):
-    body = (name + "\n").encode()
+def serve(port, answer):
+    """Answers every GET with answer() -> (status, body bytes)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -41,7 +41,8 @@ def backend(port, name):
         disable_nagle_algorithm = True
 
         def do_GET(self):
-            self.send_response(200)
+            status, body = answer()
+            self.send_response(status)
             self.send_header("content-type", "text/plain")
             self.send_header("content-length", str(len(body)))
             self.end_headers()
@@ -51,6 +52,11 @@ def backend(port, name):
             pass
 
     Server(("127.0.0.1", port), Handler).serve_forever()
+
+
+def backend(port, name):
+    body = (name + "\n").encode()
+    serve(port, lambda: (200, body))
 
 
 def frontend(port, hosts_path, alias):
@@ -77,25 +83,11 @@ def frontend(port, hosts_path, alias):
                     return 502, b"backend call failed\n"
         return 502, b"backend call failed\n"
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # The head and the body are two writes: without this, Nagle and
-        # delayed ACKs add 40 ms to every keep-alive response.
-        disable_nagle_algorithm = True
+    def answer():
+        status, reply = call_backend()
+        return status, b"frontend -> " + reply
 
-        def do_GET(self):
-            status, answer = call_backend()
-            body = b"frontend -> " + answer
-            self.send_response(status)
-            self.send_header("content-type", "text/plain")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    Server(("127.0.0.1", port), Handler).serve_forever()
+    serve(port, answer)
 
 
 if __name__ == "__main__":

@@ -4,21 +4,23 @@
 #include <string>
 #include <string_view>
 
-// ASCII text helpers shared by the parsers outside the HTTP codec (SigV4,
-// credentials and hosts files, test clients). Locale-independent on purpose:
-// every format they read is ASCII by definition.
+// ASCII text helpers shared by every parser: the HTTP codec (through
+// http1/char_class.h), SigV4, the credentials file, the test clients.
+// Locale-independent on purpose: every format they read is ASCII by
+// definition.
 namespace ferry::core {
 
-inline char ascii_lower(char c) {
+inline char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// ASCII case-insensitive equality (header names, tokens, SigV4 names).
 inline bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
   }
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+    if (to_lower(a[i]) != to_lower(b[i])) {
       return false;
     }
   }
@@ -28,7 +30,7 @@ inline bool iequals(std::string_view a, std::string_view b) {
 inline std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    c = ascii_lower(c);
+    c = to_lower(c);
   }
   return out;
 }

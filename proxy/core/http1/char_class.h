@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "proxy/core/text.h"
+
 // Byte classes of RFC 9110 / RFC 9112 as lookup tables. Internal to the codec:
 // every scanner tests a byte with one load instead of a chain of comparisons.
 namespace ferry::core::http1::chars {
@@ -160,32 +162,11 @@ inline bool is_field_value_string(std::string_view s) {
   return skip_field_value(s.data(), s.data() + s.size()) == s.data() + s.size();
 }
 
-inline char to_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// ASCII case-insensitive equality (header names and tokens).
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (to_lower(a[i]) != to_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-inline std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_ows(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+// The ASCII helpers every parser shares (proxy/core/text.h); is_ows above is
+// exactly what trim_ows strips.
+using core::iequals;
+using core::to_lower;
+using core::trim_ows;
 
 // True when every byte is a tchar and the string is not empty.
 inline bool is_token_string(std::string_view s) {
